@@ -1,0 +1,66 @@
+/* buf.c — growable byte buffer with a hard size limit.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "buf.h"
+
+#include <glib.h>
+
+void esbuf_init(esbuf *b, size_t initial, size_t limit)
+{
+    if (initial > limit)
+        initial = limit;
+    b->data = g_malloc(initial + 1);
+    b->data[0] = '\0';
+    b->len = 0;
+    b->cap = initial;
+    b->limit = limit;
+    b->error = false;
+}
+
+void esbuf_free(esbuf *b)
+{
+    g_free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+bool esbuf_grow(esbuf *b, size_t n)
+{
+    if (n > b->limit - b->len) {
+        b->error = true;
+        return false;
+    }
+    size_t want = b->len + n;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < want)
+        cap = cap > b->limit / 2 ? b->limit : cap * 2;
+    b->data = g_realloc(b->data, cap + 1);
+    b->cap = cap;
+    return true;
+}
+
+size_t es_fmt_u64(char *out, uint64_t v)
+{
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    char tmp[20];
+    size_t i = sizeof tmp;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--i] = pairs[2 * r + 1];
+        tmp[--i] = pairs[2 * r];
+    }
+    if (v >= 10) {
+        tmp[--i] = pairs[2 * v + 1];
+        tmp[--i] = pairs[2 * v];
+    } else {
+        tmp[--i] = (char)('0' + v);
+    }
+    size_t n = sizeof tmp - i;
+    memcpy(out, tmp + i, n);
+    return n;
+}

@@ -1,0 +1,261 @@
+/* esapi.c — what the exporter knows of the Elasticsearch REST API.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "esapi.h"
+
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jsonw.h"
+#include "version.h"
+
+static JsonNode *parse(const char *body, size_t len, GError **err)
+{
+    JsonParser *p = json_parser_new_immutable();
+    JsonNode *root = NULL;
+    if (json_parser_load_from_data(p, body, (gssize)len, err))
+        root = json_node_ref(json_parser_get_root(p));
+    g_object_unref(p);
+    return root;
+}
+
+bool es_server_parse(const char *body, size_t len, es_server_info *out, GError **err)
+{
+    memset(out, 0, sizeof *out);
+    JsonNode *root = parse(body, len, err);
+    if (!root)
+        return false;
+    bool ok = false;
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    JsonObject *v = o && json_object_has_member(o, "version") ?
+        json_object_get_object_member(o, "version") : NULL;
+    const char *number = v && json_object_has_member(v, "number") ?
+        json_object_get_string_member(v, "number") : NULL;
+    if (number && sscanf(number, "%d.%d", &out->major, &out->minor) == 2) {
+        g_strlcpy(out->version, number, sizeof out->version);
+        const char *dist = json_object_has_member(v, "distribution") ?
+            json_object_get_string_member(v, "distribution") : NULL;
+        out->opensearch = dist && strcmp(dist, "opensearch") == 0;
+        ok = true;
+    } else {
+        g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "not an Elasticsearch or OpenSearch node (no version.number in GET /)");
+    }
+    json_node_unref(root);
+    return ok;
+}
+
+es_name_style es_server_name_style(const es_server_info *info)
+{
+    if (!info->opensearch && (info->major > 8 || (info->major == 8 && info->minor >= 3)))
+        return ES_NAMES_DOTTED;
+    return ES_NAMES_UNDERSCORE;
+}
+
+typedef struct item_ctx {
+    es_bulk_item_cb cb;
+    void *ud;
+    uint32_t n;
+} item_ctx;
+
+static void on_item(JsonArray *arr, guint i, JsonNode *node, gpointer user)
+{
+    item_ctx *c = user;
+    (void)arr;
+    JsonObject *wrap = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+    GList *members = wrap ? json_object_get_values(wrap) : NULL;
+    JsonNode *inner = members ? members->data : NULL;
+    g_list_free(members);
+    int status = 0;
+    const char *type = NULL, *reason = NULL;
+    if (inner && JSON_NODE_HOLDS_OBJECT(inner)) {
+        JsonObject *r = json_node_get_object(inner);
+        status = (int)json_object_get_int_member_with_default(r, "status", 0);
+        JsonNode *e = json_object_get_member(r, "error");
+        if (e && JSON_NODE_HOLDS_OBJECT(e)) {
+            JsonObject *eo = json_node_get_object(e);
+            type = json_object_get_string_member_with_default(eo, "type", NULL);
+            reason = json_object_get_string_member_with_default(eo, "reason", NULL);
+        }
+    }
+    c->cb(c->ud, i, status, type, reason);
+    c->n++;
+}
+
+bool es_bulk_response_parse(const char *body, size_t len, uint32_t n_items,
+                            es_bulk_item_cb cb, void *ud, GError **err)
+{
+    JsonNode *root = parse(body, len, err);
+    if (!root)
+        return false;
+    bool ok = false;
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    JsonNode *items = o ? json_object_get_member(o, "items") : NULL;
+    if (items && JSON_NODE_HOLDS_ARRAY(items) &&
+        json_array_get_length(json_node_get_array(items)) == n_items) {
+        item_ctx c = {cb, ud, 0};
+        json_array_foreach_element(json_node_get_array(items), on_item, &c);
+        ok = true;
+    } else {
+        g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "bulk response does not list the %u items sent", n_items);
+    }
+    json_node_unref(root);
+    return ok;
+}
+
+char *es_error_summary(const char *body, size_t len)
+{
+    JsonNode *root = parse(body, len, NULL);
+    char *out = NULL;
+    if (root && JSON_NODE_HOLDS_OBJECT(root)) {
+        JsonNode *e = json_object_get_member(json_node_get_object(root), "error");
+        if (e && JSON_NODE_HOLDS_OBJECT(e)) {
+            JsonObject *eo = json_node_get_object(e);
+            out = g_strdup_printf("%s: %s",
+                json_object_get_string_member_with_default(eo, "type", "error"),
+                json_object_get_string_member_with_default(eo, "reason", ""));
+        } else if (e && JSON_NODE_HOLDS_VALUE(e)) {
+            out = g_strdup(json_node_get_string(e));
+        }
+    }
+    if (root)
+        json_node_unref(root);
+    if (!out)
+        out = g_strndup(body ? body : "", MIN(len, 200));
+    return out;
+}
+
+static char *pattern_prefix(const char *index_pattern)
+{
+    const char *pct = strchr(index_pattern, '%');
+    return g_strndup(index_pattern, pct ? (gsize)(pct - index_pattern) : strlen(index_pattern));
+}
+
+char *es_template_name(const char *index_pattern)
+{
+    char *prefix = pattern_prefix(index_pattern);
+    size_t n = strlen(prefix);
+    while (n && strchr("-._", prefix[n - 1]))
+        prefix[--n] = '\0';
+    char *name = g_strdup_printf("wireshark-es-%s", *prefix ? prefix : "packets");
+    g_free(prefix);
+    return name;
+}
+
+const char *es_meta_key(es_name_style style, const char *name)
+{
+    /* Interned: called once per field name when keys are prepared. */
+    char *key = g_strdup_printf("es%c%s", style == ES_NAMES_UNDERSCORE ? '_' : '.', name);
+    const char *interned = g_intern_string(key);
+    g_free(key);
+    return interned;
+}
+
+static void typed(jsonw *w, const char *field, const char *type)
+{
+    jw_key(w, field);
+    jw_begin_object(w);
+    jw_key(w, "type");
+    jw_string(w, type, strlen(type));
+    jw_end_object(w);
+}
+
+char *es_template_body(const es_server_info *info, es_name_style style, const char *index_pattern)
+{
+    esbuf out;
+    jsonw w;
+    esbuf_init(&out, 2048, 1 << 20);
+    jw_init(&w, &out);
+
+    char *prefix = pattern_prefix(index_pattern);
+    char *glob = g_strdup_printf("%s*", prefix);
+    jw_begin_object(&w);
+    jw_key(&w, "index_patterns");
+    jw_begin_array(&w);
+    jw_string(&w, glob, strlen(glob));
+    jw_end_array(&w);
+    jw_key(&w, "priority");
+    jw_uint(&w, 200);
+
+    jw_key(&w, "template");
+    jw_begin_object(&w);
+    jw_key(&w, "settings");
+    jw_begin_object(&w);
+    jw_key(&w, "index.mapping.total_fields.limit");
+    jw_uint(&w, 20000);
+    if (!info->opensearch && (info->major > 8 || (info->major == 8 && info->minor >= 14))) {
+        /* Never reject a document for one field too many (ES 8.14+). */
+        jw_key(&w, "index.mapping.total_fields.ignore_dynamic_beyond_limit");
+        jw_bool(&w, true);
+    }
+    jw_end_object(&w);
+
+    jw_key(&w, "mappings");
+    jw_begin_object(&w);
+    if (style == ES_NAMES_DOTTED) {
+        jw_key(&w, "subobjects");
+        jw_bool(&w, false);
+    }
+    /* Values are typed by the exporter: no guessing from their text. */
+    jw_key(&w, "date_detection");
+    jw_bool(&w, false);
+    jw_key(&w, "numeric_detection");
+    jw_bool(&w, false);
+    jw_key(&w, "dynamic_templates");
+    jw_begin_array(&w);
+    jw_begin_object(&w);
+    jw_key(&w, "strings_as_keywords");
+    jw_begin_object(&w);
+    jw_key(&w, "match_mapping_type");
+    jw_string(&w, "string", 6);
+    jw_key(&w, "mapping");
+    jw_begin_object(&w);
+    jw_key(&w, "type");
+    jw_string(&w, "keyword", 7);
+    jw_key(&w, "ignore_above");
+    jw_uint(&w, 8191);
+    jw_end_object(&w);
+    jw_end_object(&w);
+    jw_end_object(&w);
+    jw_begin_object(&w);
+    jw_key(&w, "floats_as_doubles");
+    jw_begin_object(&w);
+    jw_key(&w, "match_mapping_type");
+    jw_string(&w, "double", 6);
+    jw_key(&w, "mapping");
+    jw_begin_object(&w);
+    jw_key(&w, "type");
+    jw_string(&w, "double", 6);
+    jw_end_object(&w);
+    jw_end_object(&w);
+    jw_end_object(&w);
+    jw_end_array(&w);
+
+    jw_key(&w, "properties");
+    jw_begin_object(&w);
+    typed(&w, "@timestamp", "date_nanos");
+    typed(&w, es_meta_key(style, "raw"), "binary");
+    typed(&w, es_meta_key(style, "frame"), "long");
+    typed(&w, es_meta_key(style, "linktype"), "long");
+    typed(&w, es_meta_key(style, "caplen"), "long");
+    jw_end_object(&w);
+    jw_end_object(&w);
+    jw_end_object(&w);
+
+    jw_key(&w, "_meta");
+    jw_begin_object(&w);
+    jw_key(&w, "managed_by");
+    jw_string(&w, "wireshark-es", 12);
+    jw_key(&w, "version");
+    jw_string(&w, ES_PLUGIN_VERSION, strlen(ES_PLUGIN_VERSION));
+    jw_end_object(&w);
+    jw_end_object(&w);
+
+    g_free(glob);
+    g_free(prefix);
+    g_assert(jw_finish(&w));
+    return out.data;
+}

@@ -1,0 +1,56 @@
+/* esapi.h — what the exporter knows of the Elasticsearch REST API.
+ *
+ * Parsing the answers it relies on (GET /, _bulk) and writing the bodies it
+ * sends (index template).  Plain C + glib + json-glib.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef ES_ESAPI_H
+#define ES_ESAPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "settings.h"
+
+typedef struct es_server_info {
+    bool opensearch;
+    int major, minor;
+    char version[32];
+} es_server_info;
+
+/* Reads the answer of GET /. */
+bool es_server_parse(const char *body, size_t len, es_server_info *out, GError **err);
+
+/* Dotted names with subobjects:false need Elasticsearch 8.3 or later;
+ * everything else gets underscore names. */
+es_name_style es_server_name_style(const es_server_info *info);
+
+/* Called for each item of a bulk response, in order: HTTP-like status, and
+ * for failures the error type and reason (else NULL). */
+typedef void (*es_bulk_item_cb)(void *ud, uint32_t index, int status,
+                                const char *type, const char *reason);
+
+/* Parses a _bulk response body; false unless it has exactly n_items items. */
+bool es_bulk_response_parse(const char *body, size_t len, uint32_t n_items,
+                            es_bulk_item_cb cb, void *ud, GError **err);
+
+/* The query string the exporter adds to _bulk: only what it reads back. */
+#define ES_BULK_PATH "/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
+
+/* "type: reason" of an error response body, or a prefix of the body. */
+char *es_error_summary(const char *body, size_t len);
+
+/* Name and body of the index template for the settings' index pattern
+ * (patterns: the pattern up to its first '%' followed by '*'). */
+char *es_template_name(const char *index_pattern);
+char *es_template_body(const es_server_info *info, es_name_style style, const char *index_pattern);
+
+/* Writes the metadata field name `name` (e.g. "raw") in the given style:
+ * "es.raw" or "es_raw". */
+const char *es_meta_key(es_name_style style, const char *name);
+
+#endif

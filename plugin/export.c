@@ -1,0 +1,449 @@
+/* export.c — the exporter's life cycle and its tap listener.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "export.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "compat.h"
+#include <epan/epan.h>
+#include <epan/epan_dissect.h>
+#include <epan/plugin_if.h>
+#include <epan/tap.h>
+#include <wiretap/pcap-encap.h>
+#include <wiretap/wtap.h>
+#include <wsutil/report_message.h>
+
+#include "bulk.h"
+#include "capid.h"
+#include "cmdline.h"
+#include "esapi.h"
+#include "flatten.h"
+#include "jsonw.h"
+#include "queue.h"
+#include "sender.h"
+#include "stats.h"
+#include "timefmt.h"
+
+#define MAX_ITEM (32u << 20)   /* largest bulk item (action + document) */
+
+/* Everything that delivers documents; lives from the first frame to
+ * shutdown or a change of settings. */
+typedef struct pipeline {
+    es_settings settings;
+    es_sink sink;
+    es_stats stats;
+    es_queue *q;
+    es_batcher *batcher;
+    es_sender *sender;
+    es_flattener *flat;
+    es_name_style style;
+    esbuf rec;
+    int64_t started_us;
+    bool failed;              /* could not start: frames are counted as dropped */
+    /* metadata member names, encoded as JSON strings */
+    char *k_capture, *k_capture_id, *k_host, *k_frame, *k_interface,
+         *k_linktype, *k_encap, *k_caplen, *k_raw;
+    /* index name of the last second seen */
+    gint64 index_secs;
+    char index[256];
+} pipeline;
+
+static struct {
+    char **argv;
+    bool gui;
+    es_settings want;
+    bool enabled;
+    bool tap_on;
+    pipeline *p;
+
+    /* the capture being read */
+    bool capid_known;
+    char capid[ES_CAPID_LEN + 1];
+    char *source;             /* file name or interfaces */
+    /* frames exported from that capture: Wireshark re-runs taps on every
+     * filter change, and those frames need not be sent again */
+    char done_capid[ES_CAPID_LEN + 1];
+    GByteArray *done;
+
+    GHashTable *linktype_of_encap;
+    char host[256];
+} X;
+
+static char *encoded_key(es_name_style style, const char *name)
+{
+    return g_strdup_printf("\"%s\"", es_meta_key(style, name));
+}
+
+static void pipeline_free_keys(pipeline *p)
+{
+    g_free(p->k_capture);
+    g_free(p->k_capture_id);
+    g_free(p->k_host);
+    g_free(p->k_frame);
+    g_free(p->k_interface);
+    g_free(p->k_linktype);
+    g_free(p->k_encap);
+    g_free(p->k_caplen);
+    g_free(p->k_raw);
+}
+
+static void fatal_or_report(const char *msg)
+{
+    if (X.gui) {
+        report_failure("Elasticsearch export: %s", msg);
+        return;
+    }
+    fprintf(stderr, "tshark: %s\n", msg);
+    exit(1);
+}
+
+static pipeline *pipeline_start(const es_settings *s)
+{
+    pipeline *p = g_new0(pipeline, 1);
+    GError *err = NULL;
+    es_settings_copy(&p->settings, s);
+    es_stats_init(&p->stats);
+    p->started_us = g_get_monotonic_time();
+    p->index_secs = G_MININT64;
+    /* New settings may mean a new destination: send every frame again. */
+    g_byte_array_set_size(X.done, 0);
+    esbuf_init(&p->rec, 64 * 1024, MAX_ITEM);
+
+    if (!es_sink_parse(s->node, &p->sink, &err))
+        goto fail;
+    es_batcher_limits lim = {
+        .max_bytes = (size_t)s->bulk_kib * 1024,
+        .max_docs = s->bulk_docs,
+        .max_age_us = (int64_t)s->bulk_age_ms * 1000,
+        .max_item = MAX_ITEM,
+    };
+    p->q = es_queue_new(s->queue, es_batch_free);
+    p->batcher = es_batcher_new(&lim, p->q);
+    p->sender = es_sender_start(s, &p->sink, p->q, p->batcher, &p->stats, &p->style, &err);
+    if (!p->sender)
+        goto fail;
+    p->flat = es_flattener_new(s, p->style);
+    p->k_capture = encoded_key(p->style, "capture");
+    p->k_capture_id = encoded_key(p->style, "capture_id");
+    p->k_host = encoded_key(p->style, "host");
+    p->k_frame = encoded_key(p->style, "frame");
+    p->k_interface = encoded_key(p->style, "interface");
+    p->k_linktype = encoded_key(p->style, "linktype");
+    p->k_encap = encoded_key(p->style, "encap");
+    p->k_caplen = encoded_key(p->style, "caplen");
+    p->k_raw = encoded_key(p->style, "raw");
+    return p;
+
+fail:
+    fatal_or_report(err->message);
+    g_error_free(err);
+    p->failed = true;
+    return p;
+}
+
+static void pipeline_stop(pipeline *p)
+{
+    if (!p)
+        return;
+    if (p->sender) {
+        es_sender_stop(p->sender, p->settings.flush_timeout_s);
+        double secs = (double)(g_get_monotonic_time() - p->started_us) / G_USEC_PER_SEC;
+        GString *line = g_string_new("wireshark-es: ");
+        es_stats_summary(&p->stats, secs, line);
+        fprintf(stderr, "%s\n", line->str);
+        g_string_free(line, TRUE);
+    }
+    es_flattener_free(p->flat);
+    es_batcher_free(p->batcher);
+    es_queue_free(p->q);
+    es_sink_clear(&p->sink);
+    es_settings_clear(&p->settings);
+    es_stats_clear(&p->stats);
+    esbuf_free(&p->rec);
+    pipeline_free_keys(p);
+    g_free(p);
+}
+
+/* The capture's identity and name, worked out at its first frame. */
+static void identify_capture(void)
+{
+    bool is_file = false;
+    char *path = NULL;
+    ws_info_t *info = NULL;
+    plugin_if_get_ws_info(&info);
+    if (info && info->cf_filename) {
+        path = g_strdup(info->cf_filename);
+        is_file = true;
+    } else {
+        path = es_cmdline_source(X.argv, &is_file);
+    }
+    g_free(X.source);
+    X.source = path ? g_path_get_basename(path) : g_strdup("unknown");
+    if (!is_file || !es_capid_file(path, X.capid))
+        es_capid_live(path, X.capid);
+    g_free(path);
+    X.capid_known = true;
+
+    if (strcmp(X.capid, X.done_capid) != 0) {
+        g_byte_array_set_size(X.done, 0);
+        g_strlcpy(X.done_capid, X.capid, sizeof X.done_capid);
+    }
+}
+
+static bool already_done(uint32_t num)
+{
+    return num / 8 < X.done->len && (X.done->data[num / 8] >> (num % 8)) & 1;
+}
+
+static void mark_done(uint32_t num)
+{
+    if (num / 8 >= X.done->len) {
+        guint old = X.done->len;
+        g_byte_array_set_size(X.done, MAX(num / 8 + 1, old * 2));
+        memset(X.done->data + old, 0, X.done->len - old);
+    }
+    X.done->data[num / 8] |= (guint8)(1u << (num % 8));
+}
+
+static int linktype_of(int encap)
+{
+    gpointer v = g_hash_table_lookup(X.linktype_of_encap, GINT_TO_POINTER(encap));
+    return v ? GPOINTER_TO_INT(v) - 1 : -1;
+}
+
+static const char *index_for(pipeline *p, gint64 secs)
+{
+    if (secs != p->index_secs) {
+        if (!es_index_format(p->settings.index, secs, p->index, sizeof p->index))
+            es_index_format(p->settings.index, 0, p->index, sizeof p->index);
+        p->index_secs = secs;
+    }
+    return p->index;
+}
+
+static void write_action(pipeline *p, jsonw *w, const packet_info *pinfo)
+{
+    char id[ES_CAPID_LEN + 24];
+    int n = g_snprintf(id, sizeof id, "%s-%u", X.capid, pinfo->num);
+    const char *index = index_for(p, (gint64)pinfo->abs_ts.secs);
+    jw_begin_object(w);
+    jw_key(w, "create");
+    jw_begin_object(w);
+    jw_key(w, "_index");
+    jw_string(w, index, strlen(index));
+    jw_key(w, "_id");
+    jw_string(w, id, (size_t)n);
+    jw_end_object(w);
+    jw_end_object(w);
+}
+
+static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t *edt)
+{
+    char ts[40];
+    size_t n;
+    /* date_nanos holds 1970 to 2262: other times stay in frame.time only */
+    if (pinfo->abs_ts.secs >= 0 && pinfo->abs_ts.secs < 9200000000LL &&
+        (n = es_rfc3339(ts, sizeof ts, &pinfo->abs_ts))) {
+        jw_key(w, "@timestamp");
+        jw_string(w, ts, n);
+    }
+    jw_key_encoded(w, p->k_capture, strlen(p->k_capture));
+    jw_string(w, X.source, strlen(X.source));
+    jw_key_encoded(w, p->k_capture_id, strlen(p->k_capture_id));
+    jw_string(w, X.capid, ES_CAPID_LEN);
+    jw_key_encoded(w, p->k_host, strlen(p->k_host));
+    jw_string(w, X.host, strlen(X.host));
+    jw_key_encoded(w, p->k_frame, strlen(p->k_frame));
+    jw_uint(w, pinfo->num);
+
+    const wtap_rec *rec = pinfo->rec;
+    if (rec && rec->rec_type == REC_TYPE_PACKET) {
+        const wtap_packet_header *ph = &rec->rec_header.packet_header;
+        if (rec->presence_flags & WTAP_HAS_INTERFACE_ID) {
+            const char *ifname = epan_get_interface_name(pinfo->epan, ph->interface_id);
+            if (ifname) {
+                jw_key_encoded(w, p->k_interface, strlen(p->k_interface));
+                jw_string(w, ifname, strlen(ifname));
+            }
+        }
+        int lt = linktype_of(ph->pkt_encap);
+        if (lt >= 0) {
+            jw_key_encoded(w, p->k_linktype, strlen(p->k_linktype));
+            jw_uint(w, (uint64_t)lt);
+        }
+        const char *encap = wtap_encap_name(ph->pkt_encap);
+        if (encap) {
+            jw_key_encoded(w, p->k_encap, strlen(p->k_encap));
+            jw_string(w, encap, strlen(encap));
+        }
+    }
+    if (edt->tvb) {
+        guint caplen = tvb_captured_length(edt->tvb);
+        jw_key_encoded(w, p->k_caplen, strlen(p->k_caplen));
+        jw_uint(w, caplen);
+        if (p->settings.raw) {
+            jw_key_encoded(w, p->k_raw, strlen(p->k_raw));
+            jw_base64(w, tvb_get_ptr(edt->tvb, 0, (gint)caplen), caplen);
+        }
+    }
+}
+
+static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt,
+                                   const void *data, tap_flags_t flags)
+{
+    (void)tapdata;
+    (void)data;
+    (void)flags;
+    if (!X.p)
+        X.p = pipeline_start(&X.want);
+    pipeline *p = X.p;
+    es_stats_add(&p->stats.frames, 1);
+    if (p->failed) {
+        es_stats_add(&p->stats.dropped, 1);
+        return TAP_PACKET_DONT_REDRAW;
+    }
+    if (!X.capid_known)
+        identify_capture();
+    if (already_done(pinfo->num)) {
+        es_stats_add(&p->stats.skipped, 1);
+        return TAP_PACKET_DONT_REDRAW;
+    }
+
+    jsonw w;
+    esbuf_truncate(&p->rec, 0);
+    jw_init(&w, &p->rec);
+    write_action(p, &w, pinfo);
+    esbuf_putc(&p->rec, '\n');
+    jw_init(&w, &p->rec);
+    jw_begin_object(&w);
+    write_meta(p, &w, pinfo, edt);
+    es_flatten(p->flat, edt->tree, &w);
+    jw_end_object(&w);
+    esbuf_putc(&p->rec, '\n');
+    if (!jw_finish(&w)) {
+        es_stats_add(&p->stats.dropped, 1);
+        es_stats_reason(&p->stats, p->rec.error ? "document larger than 32 MiB" :
+                                                  "document could not be written");
+        return TAP_PACKET_DONT_REDRAW;
+    }
+
+    unsigned lost = 0;
+    es_add_result r = es_batcher_add(p->batcher, p->rec.data, p->rec.len,
+                                     g_get_monotonic_time(), INT64_MAX, &lost);
+    es_sender_notify(p->sender);
+    if (r == ES_ADD_OK)
+        es_stats_add(&p->stats.docs, 1);
+    if (lost) {
+        es_stats_add(&p->stats.dropped, lost);
+        es_stats_reason(&p->stats, "sender stopped");
+    }
+    mark_done(pinfo->num);
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+static void on_reset(void *tapdata)
+{
+    (void)tapdata;
+}
+
+static void tap_register(const char *filter)
+{
+    GString *err = register_tap_listener("frame", &X, *filter ? filter : NULL,
+                                         TL_REQUIRES_PROTO_TREE, on_reset, on_packet,
+                                         NULL, NULL);
+    if (err) {
+        char *msg = g_strdup_printf("es.filter: %s", err->str);
+        g_string_free(err, TRUE);
+        fatal_or_report(msg);
+        g_free(msg);
+        return;
+    }
+    /* Without it tshark builds a tree with most fields left out. */
+    epan_set_always_visible(TRUE);
+    X.tap_on = true;
+}
+
+static void tap_unregister(void)
+{
+    if (!X.tap_on)
+        return;
+    remove_tap_listener(&X);
+    epan_set_always_visible(FALSE);
+    X.tap_on = false;
+}
+
+static bool same_settings(const es_settings *a, const es_settings *b)
+{
+    for (size_t i = 0; i < es_n_opts; i++) {
+        const es_opt_desc *d = &es_opts[i];
+        const char *pa = (const char *)a + d->offset, *pb = (const char *)b + d->offset;
+        switch (d->type) {
+        case ES_OPT_BOOL:
+            if (*(const bool *)pa != *(const bool *)pb) return false;
+            break;
+        case ES_OPT_UINT:
+            if (*(const unsigned *)pa != *(const unsigned *)pb) return false;
+            break;
+        case ES_OPT_ENUM:
+            if (*(const int *)pa != *(const int *)pb) return false;
+            break;
+        default:
+            if (g_strcmp0(*(char *const *)pa, *(char *const *)pb) != 0) return false;
+        }
+    }
+    return true;
+}
+
+void es_export_init(char **argv)
+{
+    X.argv = argv;
+    X.gui = es_cmdline_is_gui(argv);
+    es_settings_init(&X.want);
+    X.done = g_byte_array_new();
+    g_strlcpy(X.host, g_get_host_name(), sizeof X.host);
+    X.linktype_of_encap = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (int dlt = 0; dlt < 300; dlt++) {
+        int encap = wtap_pcap_encap_to_wtap_encap(dlt);
+        if (encap > 0 && !g_hash_table_contains(X.linktype_of_encap, GINT_TO_POINTER(encap)))
+            g_hash_table_insert(X.linktype_of_encap, GINT_TO_POINTER(encap), GINT_TO_POINTER(dlt + 1));
+    }
+}
+
+void es_export_configure(const es_settings *s, bool enabled)
+{
+    bool changed = !same_settings(s, &X.want);
+    if (X.p && (changed || !enabled)) {
+        pipeline_stop(X.p);
+        X.p = NULL;
+    }
+    if (X.tap_on && (!enabled || g_strcmp0(s->filter, X.want.filter) != 0))
+        tap_unregister();
+    es_settings_clear(&X.want);
+    es_settings_copy(&X.want, s);
+    X.enabled = enabled;
+    if (enabled && !X.tap_on)
+        tap_register(s->filter);
+}
+
+void es_export_file_opened(void)
+{
+    X.capid_known = false;
+}
+
+void es_export_shutdown(void)
+{
+    tap_unregister();
+    pipeline_stop(X.p);
+    X.p = NULL;
+    es_settings_clear(&X.want);
+    g_byte_array_free(X.done, TRUE);
+    X.done = NULL;
+    g_free(X.source);
+    X.source = NULL;
+    if (X.linktype_of_encap)
+        g_hash_table_destroy(X.linktype_of_encap);
+    X.linktype_of_encap = NULL;
+}

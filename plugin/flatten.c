@@ -1,0 +1,466 @@
+/* flatten.c — one frame's protocol tree as flat, typed JSON members.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "flatten.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "compat.h"
+#include "timefmt.h"
+
+/* key_of_hf values below zero */
+#define K_UNKNOWN  (-1)   /* not looked at yet */
+#define K_SKIP     (-2)   /* excluded: left out with its subtree */
+#define K_NOVALUE  (-3)   /* no value (protocol, label): children still walked */
+
+/* How a member's values are written.  Fields registered more than once under
+ * one name may have different types; if they disagree on the JSON kind, all
+ * are written as strings so one name never holds numbers in one document and
+ * strings in the next. */
+typedef enum { KIND_NATIVE, KIND_STRING } value_kind;
+
+typedef struct key {
+    char *encoded;      /* "name" as a JSON string, quotes included */
+    size_t len;
+    value_kind kind;
+    const char *name;   /* field name as the key family was created with */
+} key;
+
+typedef struct entry {
+    field_info *fi;
+    int32_t key;
+    int32_t next;       /* next entry of the same key in this frame, or -1 */
+} entry;
+
+struct es_flattener {
+    es_name_style style;
+    unsigned max_bytes;
+    GHashTable *include;    /* protocol names, NULL: all */
+    char **exclude;         /* field-name prefixes */
+
+    int32_t *key_of_hf;     /* by header_field_info id */
+    size_t n_hf;
+    GArray *keys;           /* of key */
+    GHashTable *key_by_name;/* member name -> key index + 1 */
+
+    /* per frame, reused: */
+    entry *ent;
+    size_t n_ent, cap_ent;
+    uint32_t *stamp;        /* by key: frame generation that saw it */
+    int32_t *head, *tail;   /* by key: first and last entry this frame */
+    size_t cap_keys;
+    uint32_t gen;
+    char scratch[64];
+};
+
+/* The JSON kind a field type is written as. */
+typedef enum { JK_NONE, JK_NUMBER, JK_BOOL, JK_STRING } json_kind;
+
+static json_kind json_kind_of(enum ftenum t)
+{
+    switch (t) {
+    case FT_NONE:
+    case FT_PROTOCOL:
+        return JK_NONE;
+    case FT_BOOLEAN:
+        return JK_BOOL;
+    case FT_CHAR: case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32:
+    case FT_UINT40: case FT_UINT48: case FT_UINT56: case FT_UINT64:
+    case FT_INT8: case FT_INT16: case FT_INT24: case FT_INT32:
+    case FT_INT40: case FT_INT48: case FT_INT56: case FT_INT64:
+    case FT_FRAMENUM: case FT_IPXNET:
+    case FT_FLOAT: case FT_DOUBLE: case FT_RELATIVE_TIME:
+    case FT_IEEE_11073_SFLOAT: case FT_IEEE_11073_FLOAT:
+        return JK_NUMBER;
+    default:
+        return JK_STRING;
+    }
+}
+
+es_flattener *es_flattener_new(const es_settings *s, es_name_style style)
+{
+    es_flattener *f = g_new0(es_flattener, 1);
+    f->style = style;
+    f->max_bytes = s->max_bytes;
+    if (*s->protocols) {
+        f->include = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        char **names = g_strsplit_set(s->protocols, ", ", -1);
+        for (char **n = names; *n; n++)
+            if (**n)
+                g_hash_table_add(f->include, g_strdup(*n));
+        g_strfreev(names);
+    }
+    char **ex = g_strsplit_set(s->exclude, ", ", -1);
+    GPtrArray *kept = g_ptr_array_new();
+    for (char **e = ex; *e; e++)
+        if (**e)
+            g_ptr_array_add(kept, g_strdup(*e));
+    g_ptr_array_add(kept, NULL);
+    f->exclude = (char **)g_ptr_array_free(kept, FALSE);
+    g_strfreev(ex);
+    f->keys = g_array_new(FALSE, FALSE, sizeof(key));
+    f->key_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    return f;
+}
+
+void es_flattener_free(es_flattener *f)
+{
+    if (!f)
+        return;
+    for (guint i = 0; i < f->keys->len; i++) {
+        key *k = &g_array_index(f->keys, key, i);
+        g_free(k->encoded);
+        g_free((char *)k->name);
+    }
+    g_array_free(f->keys, TRUE);
+    g_hash_table_destroy(f->key_by_name);
+    if (f->include)
+        g_hash_table_destroy(f->include);
+    g_strfreev(f->exclude);
+    g_free(f->key_of_hf);
+    g_free(f->ent);
+    g_free(f->stamp);
+    g_free(f->head);
+    g_free(f->tail);
+    g_free(f);
+}
+
+const char *es_flattener_style_name(const es_flattener *f, const char *name, char *buf, size_t len)
+{
+    g_strlcpy(buf, name, len);
+    if (f->style == ES_NAMES_UNDERSCORE)
+        g_strdelimit(buf, ".", '_');
+    return buf;
+}
+
+static bool excluded(const es_flattener *f, const char *abbrev)
+{
+    for (char **e = f->exclude; *e; e++) {
+        size_t n = strlen(*e);
+        if (strncmp(abbrev, *e, n) == 0 && (abbrev[n] == '\0' || abbrev[n] == '.' || (*e)[n - 1] == '.'))
+            return true;
+    }
+    return false;
+}
+
+/* JSON kind shared by every field registered under hf's name. */
+static value_kind family_kind(header_field_info *hf)
+{
+    while (hf->same_name_prev_id != -1) {
+        header_field_info *prev = proto_registrar_get_nth((guint)hf->same_name_prev_id);
+        if (!prev)
+            break;
+        hf = prev;
+    }
+    json_kind seen = JK_NONE;
+    for (; hf; hf = hf->same_name_next) {
+        json_kind k = json_kind_of(hf->type);
+        if (k == JK_NONE)
+            continue;
+        if (seen != JK_NONE && k != seen)
+            return KIND_STRING;
+        seen = k;
+    }
+    return KIND_NATIVE;
+}
+
+static void grow_per_key(es_flattener *f, size_t need)
+{
+    if (need <= f->cap_keys)
+        return;
+    size_t cap = MAX(need, f->cap_keys * 2);
+    f->stamp = g_renew(uint32_t, f->stamp, cap);
+    f->head = g_renew(int32_t, f->head, cap);
+    f->tail = g_renew(int32_t, f->tail, cap);
+    memset(f->stamp + f->cap_keys, 0, (cap - f->cap_keys) * sizeof *f->stamp);
+    f->cap_keys = cap;
+}
+
+/* Looks hf up for the first time: excluded, valueless, or which key. */
+static int32_t classify(es_flattener *f, header_field_info *hf)
+{
+    if (!hf->abbrev || !*hf->abbrev || excluded(f, hf->abbrev))
+        return K_SKIP;
+    if (json_kind_of(hf->type) == JK_NONE)
+        return K_NOVALUE;
+    if (hf->type == FT_BYTES || hf->type == FT_UINT_BYTES) {
+        if (f->max_bytes == 0)
+            return K_SKIP;
+    }
+
+    char *name = g_strdup(hf->abbrev);
+    if (f->style == ES_NAMES_UNDERSCORE)
+        g_strdelimit(name, ".", '_');
+    gpointer found = g_hash_table_lookup(f->key_by_name, name);
+    if (found) {
+        int32_t idx = GPOINTER_TO_INT(found) - 1;
+        key *k = &g_array_index(f->keys, key, idx);
+        /* Another name mapped onto the same member (underscore style). */
+        if (strcmp(k->name, name) != 0 || family_kind(hf) == KIND_STRING)
+            k->kind = KIND_STRING;
+        g_free(name);
+        return idx;
+    }
+    key k;
+    esbuf enc;
+    esbuf_init(&enc, strlen(name) + 8, 4096);
+    esbuf_putc(&enc, '"');
+    jw_escape_into(&enc, name, strlen(name));
+    esbuf_putc(&enc, '"');
+    k.encoded = enc.data;
+    k.len = enc.len;
+    k.kind = family_kind(hf);
+    k.name = name;
+    g_array_append_val(f->keys, k);
+    int32_t idx = (int32_t)f->keys->len - 1;
+    g_hash_table_insert(f->key_by_name, (gpointer)k.name, GINT_TO_POINTER(idx + 1));
+    grow_per_key(f, f->keys->len);
+    return idx;
+}
+
+static inline int32_t key_of(es_flattener *f, header_field_info *hf)
+{
+    size_t id = (size_t)hf->id;
+    if (G_UNLIKELY(id >= f->n_hf)) {
+        size_t n = MAX(id + 1, f->n_hf * 2);
+        n = MAX(n, 4096);
+        f->key_of_hf = g_renew(int32_t, f->key_of_hf, n);
+        for (size_t i = f->n_hf; i < n; i++)
+            f->key_of_hf[i] = K_UNKNOWN;
+        f->n_hf = n;
+    }
+    int32_t k = f->key_of_hf[id];
+    if (G_UNLIKELY(k == K_UNKNOWN))
+        k = f->key_of_hf[id] = classify(f, hf);
+    return k;
+}
+
+static void add_entry(es_flattener *f, int32_t k, field_info *fi)
+{
+    if (G_UNLIKELY(f->n_ent == f->cap_ent)) {
+        f->cap_ent = f->cap_ent ? f->cap_ent * 2 : 1024;
+        f->ent = g_renew(entry, f->ent, f->cap_ent);
+    }
+    int32_t i = (int32_t)f->n_ent++;
+    f->ent[i].fi = fi;
+    f->ent[i].key = k;
+    f->ent[i].next = -1;
+    if (f->stamp[k] != f->gen) {
+        f->stamp[k] = f->gen;
+        f->head[k] = i;
+    } else {
+        f->ent[f->tail[k]].next = i;
+    }
+    f->tail[k] = i;
+}
+
+static void walk(es_flattener *f, proto_node *node, bool top)
+{
+    for (proto_node *c = node->first_child; c; c = c->next) {
+        field_info *fi = PNODE_FINFO(c);
+        if (fi) {
+            header_field_info *hf = fi->hfinfo;
+            if (top && f->include &&
+                (hf->type != FT_PROTOCOL || !g_hash_table_contains(f->include, hf->abbrev)))
+                continue;
+            int32_t k = key_of(f, hf);
+            if (k == K_SKIP)
+                continue;
+            if (k >= 0)
+                add_entry(f, k, fi);
+        }
+        if (c->first_child)
+            walk(f, c, false);
+    }
+}
+
+static void write_mac(jsonw *w, const uint8_t *p, size_t n)
+{
+    static const char hexd[] = "0123456789abcdef";
+    char buf[3 * 8];
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf[o++] = ':';
+        buf[o++] = hexd[p[i] >> 4];
+        buf[o++] = hexd[p[i] & 15];
+    }
+    jw_string(w, buf, o);
+}
+
+/* Writes a number as a JSON number, or as a string for KIND_STRING keys. */
+static void write_u64(es_flattener *f, jsonw *w, value_kind kind, uint64_t v)
+{
+    if (kind == KIND_NATIVE) {
+        jw_uint(w, v);
+        return;
+    }
+    size_t n = es_fmt_u64(f->scratch, v);
+    jw_string(w, f->scratch, n);
+}
+
+static void write_i64(es_flattener *f, jsonw *w, value_kind kind, int64_t v)
+{
+    if (kind == KIND_NATIVE) {
+        jw_int(w, v);
+        return;
+    }
+    int n = g_snprintf(f->scratch, sizeof f->scratch, "%" G_GINT64_FORMAT, v);
+    jw_string(w, f->scratch, (size_t)n);
+}
+
+/* Writes the value of fi; false if it has none worth writing (non-finite
+ * float, or a value whose text representation is unavailable). */
+static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *fi)
+{
+    fvalue_t *fv = ES_FI_FV(fi);
+    header_field_info *hf = fi->hfinfo;
+    switch (hf->type) {
+    case FT_BOOLEAN:
+        if (kind == KIND_NATIVE)
+            jw_bool(w, fvalue_get_uinteger64(fv) != 0);
+        else
+            jw_string(w, fvalue_get_uinteger64(fv) ? "true" : "false",
+                      fvalue_get_uinteger64(fv) ? 4 : 5);
+        return true;
+    case FT_CHAR: case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32:
+    case FT_FRAMENUM: case FT_IPXNET:
+        write_u64(f, w, kind, fvalue_get_uinteger(fv));
+        return true;
+    case FT_UINT40: case FT_UINT48: case FT_UINT56: case FT_UINT64:
+        write_u64(f, w, kind, fvalue_get_uinteger64(fv));
+        return true;
+    case FT_INT8: case FT_INT16: case FT_INT24: case FT_INT32:
+        write_i64(f, w, kind, fvalue_get_sinteger(fv));
+        return true;
+    case FT_INT40: case FT_INT48: case FT_INT56: case FT_INT64:
+        write_i64(f, w, kind, fvalue_get_sinteger64(fv));
+        return true;
+    case FT_FLOAT: case FT_DOUBLE: {
+        double d = fvalue_get_floating(fv);
+        if (!isfinite(d))
+            return false;
+        if (kind == KIND_NATIVE)
+            jw_double(w, d);
+        else
+            jw_string(w, f->scratch, (size_t)g_snprintf(f->scratch, sizeof f->scratch, "%.17g", d));
+        return true;
+    }
+    case FT_RELATIVE_TIME: {
+        const nstime_t *t = fvalue_get_time(fv);
+        bool neg = t->secs < 0 || t->nsecs < 0;
+        uint64_t secs = neg ? (uint64_t)(-(int64_t)t->secs) : (uint64_t)t->secs;
+        uint32_t ns = (uint32_t)(t->nsecs < 0 ? -t->nsecs : t->nsecs);
+        if (kind == KIND_NATIVE)
+            jw_fixed9(w, neg, secs, ns);
+        else
+            jw_string(w, f->scratch, (size_t)g_snprintf(f->scratch, sizeof f->scratch,
+                      "%s%" G_GUINT64_FORMAT ".%09u", neg ? "-" : "", secs, ns));
+        return true;
+    }
+    case FT_ABSOLUTE_TIME: {
+        size_t n = es_rfc3339(f->scratch, sizeof f->scratch, fvalue_get_time(fv));
+        if (!n)
+            return false;
+        jw_string(w, f->scratch, n);
+        return true;
+    }
+    case FT_STRING: case FT_STRINGZ: case FT_UINT_STRING:
+    case FT_STRINGZPAD: case FT_STRINGZTRUNC: {
+        size_t len;
+        const char *s = es_fv_string(fv, &len);
+        jw_string(w, s, len);
+        return true;
+    }
+    case FT_IPv4: {
+        uint32_t a = es_fv_ipv4(fv);
+        int n = g_snprintf(f->scratch, sizeof f->scratch, "%u.%u.%u.%u",
+                           a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+        jw_string(w, f->scratch, (size_t)n);
+        return true;
+    }
+    case FT_IPv6:
+        if (!inet_ntop(AF_INET6, es_fv_ipv6(fv), f->scratch, sizeof f->scratch))
+            return false;
+        jw_string(w, f->scratch, strlen(f->scratch));
+        return true;
+    case FT_ETHER: {
+        size_t len;
+        const uint8_t *p = es_fv_bytes(fv, &len);
+        write_mac(w, p, MIN(len, 8));
+        return true;
+    }
+    case FT_EUI64: {
+        uint64_t v = fvalue_get_uinteger64(fv);
+        uint8_t b[8];
+        for (int i = 0; i < 8; i++)
+            b[i] = (uint8_t)(v >> (56 - 8 * i));
+        write_mac(w, b, 8);
+        return true;
+    }
+    case FT_BYTES: case FT_UINT_BYTES: {
+        size_t len;
+        const uint8_t *p = es_fv_bytes(fv, &len);
+        jw_hex(w, p, MIN(len, f->max_bytes));
+        return true;
+    }
+    default: {
+        /* GUID, OID, SYSTEM_ID, FCWWN, AX25, VINES, IEEE 11073 floats:
+         * Wireshark's own text for them. */
+        char *s = fvalue_to_string_repr(NULL, fv, FTREPR_DISPLAY, hf->display);
+        if (!s)
+            return false;
+        bool ok = true;
+        if (hf->type == FT_IEEE_11073_SFLOAT || hf->type == FT_IEEE_11073_FLOAT) {
+            char *end;
+            double d = g_ascii_strtod(s, &end);
+            ok = *end == '\0' && isfinite(d);
+            if (ok && kind == KIND_NATIVE)
+                jw_double(w, d);
+            else if (ok)
+                jw_string(w, s, strlen(s));
+        } else {
+            jw_string(w, s, strlen(s));
+        }
+        wmem_free(NULL, s);
+        return ok;
+    }
+    }
+}
+
+void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)
+{
+    f->n_ent = 0;
+    if (++f->gen == 0) {   /* generation wrapped: forget every stamp */
+        memset(f->stamp, 0, f->cap_keys * sizeof *f->stamp);
+        f->gen = 1;
+    }
+    if (tree)
+        walk(f, tree, true);
+
+    for (size_t i = 0; i < f->n_ent; i++) {
+        entry *e = &f->ent[i];
+        if (f->head[e->key] != (int32_t)i)
+            continue;
+        const key *k = &g_array_index(f->keys, key, e->key);
+        jw_mark before;
+        jw_save(w, &before);
+        jw_key_encoded(w, k->encoded, k->len);
+        if (e->next < 0) {
+            if (!write_value(f, w, k->kind, e->fi))
+                jw_rollback(w, &before);
+            continue;
+        }
+        jw_begin_array(w);
+        unsigned written = 0;
+        for (int32_t j = (int32_t)i; j >= 0; j = f->ent[j].next)
+            written += write_value(f, w, k->kind, f->ent[j].fi);
+        jw_end_array(w);
+        if (!written)
+            jw_rollback(w, &before);
+    }
+}

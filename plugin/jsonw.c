@@ -1,0 +1,327 @@
+/* jsonw.c — small state-checked JSON writer.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "jsonw.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+enum {
+    ST_TOP,        /* expecting the single top-level value */
+    ST_DONE,       /* top-level value complete */
+    ST_OBJ_FIRST,  /* in an object, nothing written yet */
+    ST_OBJ,        /* in an object, after a member */
+    ST_OBJ_VALUE,  /* in an object, after a key */
+    ST_ARR_FIRST,
+    ST_ARR,
+};
+
+void jw_init(jsonw *w, esbuf *out)
+{
+    w->out = out;
+    w->depth = 0;
+    w->state[0] = ST_TOP;
+    w->error = false;
+}
+
+/* Checks that a value may come now, writes the separator and moves on. */
+static bool value_prefix(jsonw *w)
+{
+    if (w->error)
+        return false;
+    uint8_t *st = &w->state[w->depth];
+    switch (*st) {
+    case ST_TOP:
+        *st = ST_DONE;
+        return true;
+    case ST_OBJ_VALUE:
+        *st = ST_OBJ;
+        return true;
+    case ST_ARR_FIRST:
+        *st = ST_ARR;
+        return true;
+    case ST_ARR:
+        esbuf_putc(w->out, ',');
+        return true;
+    default:
+        w->error = true;
+        return false;
+    }
+}
+
+static void open_container(jsonw *w, char c, uint8_t st)
+{
+    if (w->depth >= JW_MAX_DEPTH) {
+        w->error = true;
+        return;
+    }
+    if (!value_prefix(w))
+        return;
+    esbuf_putc(w->out, c);
+    w->state[++w->depth] = st;
+}
+
+static void close_container(jsonw *w, char c, uint8_t first, uint8_t other)
+{
+    if (w->error)
+        return;
+    uint8_t st = w->state[w->depth];
+    if (w->depth == 0 || (st != first && st != other)) {
+        w->error = true;
+        return;
+    }
+    w->depth--;
+    esbuf_putc(w->out, c);
+}
+
+void jw_begin_object(jsonw *w) { open_container(w, '{', ST_OBJ_FIRST); }
+void jw_end_object(jsonw *w) { close_container(w, '}', ST_OBJ_FIRST, ST_OBJ); }
+void jw_begin_array(jsonw *w) { open_container(w, '[', ST_ARR_FIRST); }
+void jw_end_array(jsonw *w) { close_container(w, ']', ST_ARR_FIRST, ST_ARR); }
+
+static bool key_prefix(jsonw *w)
+{
+    if (w->error)
+        return false;
+    uint8_t *st = &w->state[w->depth];
+    if (*st == ST_OBJ)
+        esbuf_putc(w->out, ',');
+    else if (*st != ST_OBJ_FIRST) {
+        w->error = true;
+        return false;
+    }
+    *st = ST_OBJ_VALUE;
+    return true;
+}
+
+void jw_key(jsonw *w, const char *name)
+{
+    if (!key_prefix(w))
+        return;
+    esbuf_putc(w->out, '"');
+    jw_escape_into(w->out, name, strlen(name));
+    esbuf_append(w->out, "\":", 2);
+}
+
+void jw_key_encoded(jsonw *w, const char *encoded, size_t len)
+{
+    if (!key_prefix(w))
+        return;
+    esbuf_append(w->out, encoded, len);
+    esbuf_putc(w->out, ':');
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0 if it is invalid. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+void jw_escape_into(esbuf *out, const char *s, size_t len)
+{
+    static const char hexd[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    const unsigned char *run = p;
+
+    while (p < end) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            p++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t n = utf8_seq(p, end);
+            if (n) {
+                p += n;
+                continue;
+            }
+        }
+        esbuf_append(out, run, (size_t)(p - run));
+        switch (c) {
+        case '"': esbuf_append(out, "\\\"", 2); break;
+        case '\\': esbuf_append(out, "\\\\", 2); break;
+        case '\n': esbuf_append(out, "\\n", 2); break;
+        case '\r': esbuf_append(out, "\\r", 2); break;
+        case '\t': esbuf_append(out, "\\t", 2); break;
+        case '\b': esbuf_append(out, "\\b", 2); break;
+        case '\f': esbuf_append(out, "\\f", 2); break;
+        default:
+            if (c < 0x20) {
+                char u[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
+                esbuf_append(out, u, 6);
+            } else {
+                esbuf_append(out, "\xEF\xBF\xBD", 3); /* U+FFFD */
+            }
+        }
+        run = ++p;
+    }
+    esbuf_append(out, run, (size_t)(p - run));
+}
+
+void jw_string(jsonw *w, const char *s, size_t len)
+{
+    if (!value_prefix(w))
+        return;
+    esbuf_putc(w->out, '"');
+    jw_escape_into(w->out, s, len);
+    esbuf_putc(w->out, '"');
+}
+
+void jw_uint(jsonw *w, uint64_t v)
+{
+    if (!value_prefix(w) || !esbuf_reserve(w->out, 21))
+        return;
+    w->out->len += es_fmt_u64(w->out->data + w->out->len, v);
+    w->out->data[w->out->len] = '\0';
+}
+
+void jw_int(jsonw *w, int64_t v)
+{
+    if (!value_prefix(w) || !esbuf_reserve(w->out, 22))
+        return;
+    uint64_t mag = (uint64_t)v;
+    if (v < 0) {
+        w->out->data[w->out->len++] = '-';
+        mag = 0 - mag;
+    }
+    w->out->len += es_fmt_u64(w->out->data + w->out->len, mag);
+    w->out->data[w->out->len] = '\0';
+}
+
+void jw_double(jsonw *w, double v)
+{
+    if (!value_prefix(w))
+        return;
+    if (!isfinite(v)) {
+        esbuf_append(w->out, "null", 4);
+        return;
+    }
+    char tmp[40];
+    int n = snprintf(tmp, sizeof tmp, "%.15g", v);
+    if (strtod(tmp, NULL) != v)
+        n = snprintf(tmp, sizeof tmp, "%.17g", v);
+    esbuf_append(w->out, tmp, (size_t)n);
+    if (!strpbrk(tmp, ".eE"))
+        esbuf_append(w->out, ".0", 2);
+}
+
+void jw_fixed9(jsonw *w, bool negative, uint64_t whole, uint32_t nanos)
+{
+    if (!value_prefix(w) || !esbuf_reserve(w->out, 32))
+        return;
+    char *p = w->out->data + w->out->len;
+    if (negative)
+        *p++ = '-';
+    p += es_fmt_u64(p, whole);
+    *p++ = '.';
+    for (int i = 8; i >= 0; i--) {
+        p[i] = (char)('0' + nanos % 10);
+        nanos /= 10;
+    }
+    p += 9;
+    w->out->len = (size_t)(p - w->out->data);
+    w->out->data[w->out->len] = '\0';
+}
+
+void jw_bool(jsonw *w, bool v)
+{
+    if (value_prefix(w))
+        esbuf_append(w->out, v ? "true" : "false", v ? 4 : 5);
+}
+
+void jw_null(jsonw *w)
+{
+    if (value_prefix(w))
+        esbuf_append(w->out, "null", 4);
+}
+
+void jw_base64(jsonw *w, const uint8_t *p, size_t len)
+{
+    static const char tbl[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (!value_prefix(w) || !esbuf_reserve(w->out, (len + 2) / 3 * 4 + 2))
+        return;
+    char *o = w->out->data + w->out->len;
+    *o++ = '"';
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *o++ = tbl[v >> 18];
+        *o++ = tbl[(v >> 12) & 63];
+        *o++ = tbl[(v >> 6) & 63];
+        *o++ = tbl[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
+        *o++ = tbl[v >> 18];
+        *o++ = tbl[(v >> 12) & 63];
+        *o++ = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    *o++ = '"';
+    w->out->len = (size_t)(o - w->out->data);
+    w->out->data[w->out->len] = '\0';
+}
+
+void jw_hex(jsonw *w, const uint8_t *p, size_t len)
+{
+    static const char hexd[] = "0123456789abcdef";
+    if (!value_prefix(w) || !esbuf_reserve(w->out, len * 2 + 2))
+        return;
+    char *o = w->out->data + w->out->len;
+    *o++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        *o++ = hexd[p[i] >> 4];
+        *o++ = hexd[p[i] & 15];
+    }
+    *o++ = '"';
+    w->out->len = (size_t)(o - w->out->data);
+    w->out->data[w->out->len] = '\0';
+}
+
+void jw_save(const jsonw *w, jw_mark *m)
+{
+    m->len = w->out->len;
+    m->depth = w->depth;
+    m->state = w->state[w->depth];
+}
+
+void jw_rollback(jsonw *w, const jw_mark *m)
+{
+    esbuf_truncate(w->out, m->len);
+    w->depth = m->depth;
+    w->state[w->depth] = m->state;
+    w->error = false;
+}
+
+bool jw_finish(const jsonw *w)
+{
+    return !w->error && !w->out->error && w->depth == 0 && w->state[0] == ST_DONE;
+}

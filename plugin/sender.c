@@ -1,0 +1,491 @@
+/* sender.c — the thread that delivers sealed bulk batches.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "sender.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+
+#define TICK_US (100 * 1000)
+#define BACKOFF_MIN_US (250 * 1000)
+#define BACKOFF_MAX_US (30 * G_USEC_PER_SEC)
+#define SETUP_TIMEOUT_S 5
+#define SERVER_ERROR_ATTEMPTS 5
+#define WARN_INTERVAL_US (10 * G_USEC_PER_SEC)
+
+struct es_sender {
+    es_settings settings;
+    es_sink sink;
+    es_queue *q;
+    es_batcher *batcher;
+    es_stats *stats;
+    char *target;
+
+    es_http *http;            /* HTTP sinks */
+    FILE *out;                /* file and stdout sinks */
+    bool prepared;            /* cluster inspected and template installed */
+    es_name_style style;
+    int64_t prepare_not_before_us;
+    bool fatal;               /* e.g. authentication refused: stop trying */
+
+    GQueue retry;             /* es_batch*, waiting for their not_before_us */
+    es_batch *lookahead;      /* popped while waiting (file sinks) */
+    unsigned retry_items;
+
+    GThread *thread;
+    GMutex lock;              /* guards stopping and deadline */
+    bool stopping;
+    int64_t deadline_us;
+    int64_t last_warn_us;
+    GRand *rand;
+};
+
+static void warn(es_sender *s, bool rate_limited, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static void warn(es_sender *s, bool rate_limited, const char *fmt, ...)
+{
+    int64_t now = g_get_monotonic_time();
+    if (rate_limited && s->last_warn_us && now - s->last_warn_us < WARN_INTERVAL_US)
+        return;
+    s->last_warn_us = now;
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "wireshark-es: %s\n", msg);
+    g_free(msg);
+}
+
+const char *es_sender_target(const es_sender *snd)
+{
+    return snd->target;
+}
+
+static int64_t backoff_us(es_sender *s, unsigned attempt, unsigned retry_after_s)
+{
+    int64_t d = BACKOFF_MIN_US << MIN(attempt, 10u);
+    if (d > BACKOFF_MAX_US)
+        d = BACKOFF_MAX_US;
+    d = d / 2 + g_rand_int_range(s->rand, 0, (gint32)(d / 2) + 1);   /* jitter */
+    if ((int64_t)retry_after_s * G_USEC_PER_SEC > d)
+        d = (int64_t)retry_after_s * G_USEC_PER_SEC;
+    return d;
+}
+
+static void drop_batch(es_sender *s, es_batch *b, const char *reason)
+{
+    es_stats_add(&s->stats->dropped, b->n_items);
+    es_stats_reason(s->stats, reason);
+    es_batch_free(b);
+}
+
+static void schedule_retry(es_sender *s, es_batch *b, unsigned retry_after_s)
+{
+    b->attempt++;
+    b->not_before_us = g_get_monotonic_time() + backoff_us(s, b->attempt, retry_after_s);
+    s->retry_items += b->n_items;
+    g_queue_push_tail(&s->retry, b);
+}
+
+/* Asks the cluster what it is and installs the template.  False if the
+ * cluster could not be reached (try again later). */
+static bool prepare_cluster(es_sender *s, unsigned timeout_s)
+{
+    es_http_result res;
+    es_http_request(s->http, "GET", "/", NULL, 0, timeout_s, &res);
+    if (res.transport_error) {
+        warn(s, true, "cannot reach %s: %s; documents are kept and sent once it answers",
+             res.node, res.error);
+        es_http_node_failed(s->http, res.node);
+        return false;
+    }
+    if (res.status == 401 || res.status == 403) {
+        char *why = es_error_summary(res.body->str, res.body->len);
+        warn(s, false, "%s refused the credentials (HTTP %ld, %s): set es.user and ES_PASSWORD, "
+             "or ES_API_KEY", res.node, res.status, why);
+        g_free(why);
+        s->fatal = true;
+        return false;
+    }
+    es_server_info info;
+    GError *err = NULL;
+    if (res.status != 200 || !es_server_parse(res.body->str, res.body->len, &info, &err)) {
+        warn(s, true, "%s: unexpected answer to GET / (HTTP %ld%s%s)", res.node, res.status,
+             err ? ", " : "", err ? err->message : "");
+        g_clear_error(&err);
+        return false;
+    }
+    es_name_style detected = es_server_name_style(&info);
+    if (s->settings.name_style == ES_NAMES_AUTO)
+        s->style = detected;
+    else if (s->style == ES_NAMES_DOTTED && detected != ES_NAMES_DOTTED)
+        warn(s, false, "%s %s does not support dotted names with subobjects:false; "
+             "documents may be rejected (set es.name_style to underscore)",
+             info.opensearch ? "OpenSearch" : "Elasticsearch", info.version);
+
+    if (s->settings.template) {
+        char *name = es_template_name(s->settings.index);
+        char *path = g_strdup_printf("/_index_template/%s", name);
+        char *body = es_template_body(&info, s->style, s->settings.index);
+        es_http_request(s->http, "PUT", path, body, strlen(body), timeout_s, &res);
+        if (res.transport_error || res.status != 200) {
+            char *why = res.transport_error ? g_strdup(res.error)
+                                            : es_error_summary(res.body->str, res.body->len);
+            warn(s, false, "could not install index template %s: %s", name, why);
+            g_free(why);
+        }
+        g_free(body);
+        g_free(path);
+        g_free(name);
+    }
+    s->prepared = true;
+    return true;
+}
+
+typedef struct bulk_outcome {
+    es_sender *s;
+    es_batch *batch;
+    es_batch *retry;      /* items to send again */
+} bulk_outcome;
+
+static void on_item(void *ud, uint32_t i, int status, const char *type, const char *reason)
+{
+    bulk_outcome *o = ud;
+    es_stats *st = o->s->stats;
+    if (status >= 200 && status < 300) {
+        es_stats_add(&st->indexed, 1);
+    } else if (status == 409) {
+        es_stats_add(&st->present, 1);
+    } else if (status == 429 || status >= 500) {
+        if (!o->retry) {
+            o->retry = es_batch_new(o->batch->body.limit);
+            o->retry->attempt = o->batch->attempt;
+        }
+        const char *p;
+        size_t len;
+        es_batch_item(o->batch, i, &p, &len);
+        es_batch_append(o->retry, p, len);
+    } else {
+        es_stats_add(&st->rejected, 1);
+        char *why = g_strdup_printf("HTTP %d %s: %s", status, type ? type : "error",
+                                    reason ? reason : "");
+        es_stats_reason(st, why);
+        g_free(why);
+    }
+}
+
+static void finish_bulk(es_sender *s, es_batch *b, const es_http_result *res)
+{
+    GError *err = NULL;
+    bulk_outcome o = {s, b, NULL};
+    if (!es_bulk_response_parse(res->body->str, res->body->len, b->n_items, on_item, &o, &err)) {
+        /* Nothing can be known of the items: the deterministic _id makes a
+         * resend safe (already indexed ones come back as 409). */
+        warn(s, true, "%s: %s; sending again", res->node, err->message);
+        g_error_free(err);
+        es_batch_free(o.retry);
+        schedule_retry(s, b, 0);
+        return;
+    }
+    if (o.retry) {
+        es_stats_add(&s->stats->retried, o.retry->n_items);
+        schedule_retry(s, o.retry, res->retry_after_s);
+    }
+    es_batch_free(b);
+}
+
+/* Splits a batch the server found too large into two halves. */
+static void split_batch(es_sender *s, es_batch *b)
+{
+    uint32_t half = b->n_items / 2;
+    for (int part = 0; part < 2; part++) {
+        es_batch *n = es_batch_new(b->body.limit);
+        for (uint32_t i = part ? half : 0; i < (part ? b->n_items : half); i++) {
+            const char *p;
+            size_t len;
+            es_batch_item(b, i, &p, &len);
+            es_batch_append(n, p, len);
+        }
+        g_queue_push_tail(&s->retry, n);
+        s->retry_items += n->n_items;
+    }
+    es_batch_free(b);
+}
+
+static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_bytes)
+{
+    es_sender *s = ud;
+    es_batch *b = tag;
+    es_stats_add(&s->stats->requests, 1);
+    es_stats_add(&s->stats->wire_bytes, wire_bytes);
+
+    if (res->transport_error) {
+        es_stats_add(&s->stats->failures, 1);
+        warn(s, true, "%s: %s; retrying", res->node, res->error);
+        es_http_node_failed(s->http, res->node);
+        schedule_retry(s, b, 0);
+        return;
+    }
+    if (res->status == 200) {
+        finish_bulk(s, b, res);
+        return;
+    }
+    es_stats_add(&s->stats->failures, 1);
+    char *why = es_error_summary(res->body->str, res->body->len);
+    if (res->status == 429 || res->status == 502 || res->status == 503 || res->status == 504) {
+        warn(s, true, "%s answered HTTP %ld (%s); retrying", res->node, res->status, why);
+        schedule_retry(s, b, res->retry_after_s);
+    } else if (res->status == 413 && b->n_items > 1) {
+        split_batch(s, b);
+    } else if (res->status == 401 || res->status == 403) {
+        warn(s, false, "%s refused the request (HTTP %ld, %s): check es.user/ES_PASSWORD or "
+             "ES_API_KEY and the user's privileges", res->node, res->status, why);
+        s->fatal = true;
+        char *reason = g_strdup_printf("HTTP %ld %s", res->status, why);
+        drop_batch(s, b, reason);
+        g_free(reason);
+    } else if (res->status >= 500 && b->attempt + 1 < SERVER_ERROR_ATTEMPTS) {
+        warn(s, true, "%s answered HTTP %ld (%s); retrying", res->node, res->status, why);
+        schedule_retry(s, b, res->retry_after_s);
+    } else {
+        warn(s, true, "%s rejected a bulk request of %u documents: HTTP %ld %s", res->node,
+             b->n_items, res->status, why);
+        es_stats_add(&s->stats->rejected, b->n_items);
+        char *reason = g_strdup_printf("HTTP %ld %s", res->status, why);
+        es_stats_reason(s->stats, reason);
+        g_free(reason);
+        es_batch_free(b);
+    }
+    g_free(why);
+}
+
+static bool write_batch(es_sender *s, es_batch *b)
+{
+    es_stats_add(&s->stats->requests, 1);
+    es_stats_add(&s->stats->bytes, b->body.len);
+    if (fwrite(b->body.data, 1, b->body.len, s->out) != b->body.len || fflush(s->out) != 0) {
+        es_stats_add(&s->stats->failures, 1);
+        warn(s, true, "writing %s failed: %s; retrying", s->target, g_strerror(errno));
+        clearerr(s->out);
+        return false;
+    }
+    es_stats_add(&s->stats->wire_bytes, b->body.len);
+    es_stats_add(&s->stats->indexed, b->n_items);
+    return true;
+}
+
+static bool is_stopping(es_sender *s, int64_t *deadline)
+{
+    g_mutex_lock(&s->lock);
+    bool stopping = s->stopping;
+    *deadline = s->deadline_us;
+    g_mutex_unlock(&s->lock);
+    return stopping;
+}
+
+/* The next batch to send now, without waiting: a retry that is due, then a
+ * queued batch, then the batcher's batch if it is old enough (or any, when
+ * stopping). */
+static es_batch *next_batch(es_sender *s, int64_t now, bool stopping)
+{
+    es_batch *b = g_queue_peek_head(&s->retry);
+    if (b && b->not_before_us <= now) {
+        g_queue_pop_head(&s->retry);
+        s->retry_items -= b->n_items;
+        return b;
+    }
+    if (s->lookahead) {
+        b = s->lookahead;
+        s->lookahead = NULL;
+        return b;
+    }
+    b = es_queue_pop(s->q, 0);
+    if (b)
+        return b;
+    return es_batcher_take(s->batcher, now, stopping);
+}
+
+static int64_t next_due(es_sender *s, int64_t now)
+{
+    int64_t due = now + TICK_US;
+    for (GList *l = s->retry.head; l; l = l->next) {
+        es_batch *b = l->data;
+        if (b->not_before_us < due)
+            due = MAX(b->not_before_us, now);
+    }
+    return due;
+}
+
+static bool has_work(es_sender *s)
+{
+    return s->retry.length || s->lookahead || es_queue_length(s->q) ||
+           (s->http && es_http_inflight(s->http));
+}
+
+static void cancelled(void *ud, void *tag)
+{
+    es_sender *s = ud;
+    drop_batch(s, tag, "not delivered before the flush timeout (es.flush_timeout_s)");
+}
+
+static void drop_everything(es_sender *s, const char *reason)
+{
+    es_batch *b;
+    if (s->http)
+        es_http_cancel_all(s->http, cancelled, s);
+    while ((b = g_queue_pop_head(&s->retry)))
+        drop_batch(s, b, reason);
+    s->retry_items = 0;
+    if (s->lookahead) {
+        drop_batch(s, s->lookahead, reason);
+        s->lookahead = NULL;
+    }
+    while ((b = es_queue_pop(s->q, 0)))
+        drop_batch(s, b, reason);
+    if ((b = es_batcher_take(s->batcher, 0, true)))
+        drop_batch(s, b, reason);
+}
+
+static gpointer sender_main(gpointer data)
+{
+    es_sender *s = data;
+    for (;;) {
+        int64_t now = g_get_monotonic_time(), deadline;
+        bool stopping = is_stopping(s, &deadline);
+
+        if (s->fatal) {
+            drop_everything(s, "delivery stopped after an authentication failure");
+            if (stopping)
+                break;
+        }
+        if (stopping && now >= deadline) {
+            drop_everything(s, "not delivered before the flush timeout (es.flush_timeout_s)");
+            break;
+        }
+        if (s->http && !s->prepared && now >= s->prepare_not_before_us && !s->fatal &&
+            !prepare_cluster(s, SETUP_TIMEOUT_S))
+            s->prepare_not_before_us = now + backoff_us(s, 4, 0);
+
+        bool sent_any = false;
+        while (!s->fatal && (!s->http || (s->prepared && es_http_inflight(s->http) < s->settings.requests))) {
+            es_batch *b = next_batch(s, now, stopping);
+            if (!b)
+                break;
+            sent_any = true;
+            if (!s->http) {
+                if (!write_batch(s, b))
+                    schedule_retry(s, b, 0);
+                else
+                    es_batch_free(b);
+            } else {
+                es_stats_add(&s->stats->bytes, b->body.len);
+                es_http_submit(s->http, ES_BULK_PATH, b->body.data, b->body.len,
+                               "application/x-ndjson", b);
+            }
+        }
+        if (!s->http && sent_any)
+            continue;
+        if (stopping && !has_work(s) && !es_queue_length(s->q)) {
+            es_batch *rest = es_batcher_take(s->batcher, now, true);
+            if (!rest)
+                break;
+            s->lookahead = rest;
+            continue;
+        }
+        int64_t due = next_due(s, now);
+        if (stopping && deadline < due)
+            due = deadline;
+        if (s->http)
+            es_http_poll(s->http, (int)MAX((due - now) / 1000, 1), on_done, s);
+        else if (!s->lookahead)
+            s->lookahead = es_queue_pop(s->q, due);
+    }
+    return NULL;
+}
+
+es_sender *es_sender_start(const es_settings *st, const es_sink *sink, es_queue *q,
+                           es_batcher *b, es_stats *stats, es_name_style *style, GError **err)
+{
+    es_sender *s = g_new0(es_sender, 1);
+    es_settings_copy(&s->settings, st);
+    s->sink.kind = sink->kind;
+    s->sink.urls = g_strdupv(sink->urls);
+    s->sink.path = g_strdup(sink->path);
+    s->q = q;
+    s->batcher = b;
+    s->stats = stats;
+    s->rand = g_rand_new();
+    g_mutex_init(&s->lock);
+    g_queue_init(&s->retry);
+    s->style = st->name_style == ES_NAMES_AUTO ? ES_NAMES_DOTTED : (es_name_style)st->name_style;
+
+    switch (sink->kind) {
+    case ES_SINK_STDOUT:
+        s->out = stdout;
+        s->target = g_strdup("standard output");
+        break;
+    case ES_SINK_FILE:
+        s->out = fopen(sink->path, "wb");
+        s->target = g_strdup_printf("file %s", sink->path);
+        if (!s->out) {
+            g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
+                        "es.node: cannot write %s: %s", sink->path, g_strerror(errno));
+            goto fail;
+        }
+        break;
+    case ES_SINK_HTTP: {
+        bool gzip = st->compression == ES_COMPRESS_GZIP ||
+                    (st->compression == ES_COMPRESS_AUTO && !es_sink_is_loopback(sink));
+        s->http = es_http_new(st, sink, st->requests, gzip);
+        s->target = g_strjoinv(",", sink->urls);
+        prepare_cluster(s, SETUP_TIMEOUT_S);
+        break;
+    }
+    }
+    *style = s->style;
+    s->thread = g_thread_new("es-sender", sender_main, s);
+    return s;
+
+fail:
+    es_settings_clear(&s->settings);
+    es_sink_clear(&s->sink);
+    g_free(s->target);
+    g_rand_free(s->rand);
+    g_mutex_clear(&s->lock);
+    g_free(s);
+    return NULL;
+}
+
+void es_sender_notify(es_sender *snd)
+{
+    if (snd->http)
+        es_http_wakeup(snd->http);
+}
+
+void es_sender_stop(es_sender *s, unsigned timeout_s)
+{
+    g_mutex_lock(&s->lock);
+    s->stopping = true;
+    s->deadline_us = g_get_monotonic_time() + (int64_t)timeout_s * G_USEC_PER_SEC;
+    g_mutex_unlock(&s->lock);
+    es_queue_close(s->q);
+    es_queue_kick(s->q);
+    es_sender_notify(s);
+    g_thread_join(s->thread);
+
+    es_http_free(s->http);
+    if (s->out && s->out != stdout)
+        fclose(s->out);
+    else if (s->out)
+        fflush(s->out);
+    es_settings_clear(&s->settings);
+    es_sink_clear(&s->sink);
+    g_free(s->target);
+    g_rand_free(s->rand);
+    g_mutex_clear(&s->lock);
+    g_free(s);
+}

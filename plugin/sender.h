@@ -1,0 +1,44 @@
+/* sender.h — the thread that delivers sealed bulk batches.
+ *
+ * Takes batches from the bounded queue (and batches that aged out of the
+ * batcher) and delivers them to the sink: an HTTP cluster (through http.h),
+ * a file, or standard output.  For HTTP it parses every bulk response item by
+ * item: created and 409 (already there) count as delivered, 429 and 5xx items
+ * are sent again after an exponential backoff with jitter, anything else is
+ * counted as rejected with its reason.  Nothing is dropped without being
+ * counted in es_stats.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef ES_SENDER_H
+#define ES_SENDER_H
+
+#include <glib.h>
+
+#include "bulk.h"
+#include "esapi.h"
+#include "queue.h"
+#include "settings.h"
+#include "stats.h"
+
+typedef struct es_sender es_sender;
+
+/* Starts delivering to sink.  For an HTTP sink it first asks the cluster
+ * what it is (GET /) and installs the index template, waiting a few seconds
+ * at most; *style receives the field-name style to write documents in.  The
+ * sender uses q, b and st but does not own them; they must outlive it. */
+es_sender *es_sender_start(const es_settings *s, const es_sink *sink, es_queue *q,
+                           es_batcher *b, es_stats *st, es_name_style *style, GError **err);
+
+/* Wakes the sender after a batch was queued; callable from any thread. */
+void es_sender_notify(es_sender *snd);
+
+/* Sends everything queued or still in the batcher, waiting at most
+ * timeout_s, then stops the thread.  Whatever could not be delivered by then
+ * is counted as dropped.  Frees snd. */
+void es_sender_stop(es_sender *snd, unsigned timeout_s);
+
+/* Description of the sink for messages ("http://h:9200", "file /tmp/x"). */
+const char *es_sender_target(const es_sender *snd);
+
+#endif

@@ -1,0 +1,355 @@
+/* settings.c — every setting of the exporter, in one struct and one table.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "settings.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+G_DEFINE_QUARK(es-settings-error-quark, es_settings_error)
+
+static const char *const compression_names[] = {"auto", "off", "gzip", NULL};
+static const char *const name_style_names[] = {"auto", "dotted", "underscore", NULL};
+
+#define F(field) offsetof(es_settings, field)
+
+const es_opt_desc es_opts[] = {
+    {"enabled", "Export to Elasticsearch",
+     "Send every frame Wireshark reads or captures to Elasticsearch. tshark also "
+     "exports when es.node is given on its command line.",
+     ES_OPT_BOOL, F(enabled), 0, 0, 1, NULL, NULL},
+    {"node", "Elasticsearch node(s)",
+     "http(s)://host:port[,http(s)://host2:port...], host:port (http), "
+     "file:PATH (write the bulk NDJSON to a file) or - (standard output)",
+     ES_OPT_STRING, F(node), 0, 0, 0, "", NULL},
+    {"index", "Index name pattern",
+     "Index name; strftime conversions (%Y %m %d %H ...) use the frame's own time in UTC",
+     ES_OPT_STRING, F(index), 0, 0, 0, "packets-%Y.%m.%d", NULL},
+    {"bulk_kib", "Bulk request size (KiB)",
+     "A bulk request is sent once its body reaches this size",
+     ES_OPT_UINT, F(bulk_kib), 5120, 16, 102400, NULL, NULL},
+    {"bulk_docs", "Documents per bulk request",
+     "A bulk request is sent once it holds this many documents",
+     ES_OPT_UINT, F(bulk_docs), 10000, 1, 100000, NULL, NULL},
+    {"bulk_age_ms", "Bulk request age (ms)",
+     "A bulk request is sent at the latest this long after its first document",
+     ES_OPT_UINT, F(bulk_age_ms), 1000, 10, 60000, NULL, NULL},
+    {"compression", "Compression",
+     "gzip request bodies: auto (only for nodes that are not on this machine), off, gzip",
+     ES_OPT_ENUM, F(compression), ES_COMPRESS_AUTO, 0, 2, NULL, compression_names},
+    {"requests", "Concurrent requests",
+     "Bulk requests in flight at the same time",
+     ES_OPT_UINT, F(requests), 2, 1, 16, NULL, NULL},
+    {"queue", "Queued requests",
+     "Sealed bulk requests waiting for the sender; when full, reading waits",
+     ES_OPT_UINT, F(queue), 4, 1, 64, NULL, NULL},
+    {"filter", "Display filter",
+     "Export only frames matching this display filter (empty: all frames)",
+     ES_OPT_STRING, F(filter), 0, 0, 0, "", NULL},
+    {"protocols", "Protocols to include",
+     "Comma-separated protocol filter names whose fields are exported (empty: all)",
+     ES_OPT_STRING, F(protocols), 0, 0, 0, "", NULL},
+    {"exclude", "Fields to leave out",
+     "Comma-separated field-name prefixes left out with their subtrees, e.g. _ws.expert,tcp.analysis",
+     ES_OPT_STRING, F(exclude), 0, 0, 0, "", NULL},
+    {"raw", "Include raw frame bytes",
+     "Add the frame's bytes (base64) so packets can be rebuilt from Elasticsearch",
+     ES_OPT_BOOL, F(raw), 1, 0, 1, NULL, NULL},
+    {"max_bytes", "Bytes per field",
+     "Byte-array field values are cut to this many bytes (0 leaves byte fields out)",
+     ES_OPT_UINT, F(max_bytes), 1024, 0, 1048576, NULL, NULL},
+    {"name_style", "Field-name style",
+     "auto (dotted names with subobjects:false on Elasticsearch 8.3+, else underscores), "
+     "dotted (tcp.flags.syn), underscore (tcp_flags_syn)",
+     ES_OPT_ENUM, F(name_style), ES_NAMES_AUTO, 0, 2, NULL, name_style_names},
+    {"template", "Install index template",
+     "Create or update the index template for the index pattern before sending",
+     ES_OPT_BOOL, F(template), 1, 0, 1, NULL, NULL},
+    {"user", "User name", "User for HTTP basic authentication",
+     ES_OPT_STRING, F(user), 0, 0, 0, "", NULL},
+    {"password", "Password", "Password for basic authentication (or environment variable ES_PASSWORD)",
+     ES_OPT_SECRET, F(password), 0, 0, 0, "", NULL},
+    {"api_key", "API key", "Elasticsearch API key, base64 id:key (or environment variable ES_API_KEY)",
+     ES_OPT_SECRET, F(api_key), 0, 0, 0, "", NULL},
+    {"ca_file", "CA certificate file", "PEM file of the CA that signed the nodes' certificates",
+     ES_OPT_STRING, F(ca_file), 0, 0, 0, "", NULL},
+    {"tls_verify", "Verify TLS certificates", "Check the nodes' certificates and host names",
+     ES_OPT_BOOL, F(tls_verify), 1, 0, 1, NULL, NULL},
+    {"timeout_s", "Request timeout (s)", "A request that takes longer is retried",
+     ES_OPT_UINT, F(timeout_s), 60, 1, 3600, NULL, NULL},
+    {"flush_timeout_s", "Flush timeout at exit (s)",
+     "At the end of a capture, wait at most this long for queued documents to be sent",
+     ES_OPT_UINT, F(flush_timeout_s), 30, 0, 86400, NULL, NULL},
+};
+#undef F
+
+const size_t es_n_opts = G_N_ELEMENTS(es_opts);
+
+const es_opt_desc *es_opt_find(const char *name)
+{
+    for (size_t i = 0; i < es_n_opts; i++)
+        if (strcmp(es_opts[i].name, name) == 0)
+            return &es_opts[i];
+    return NULL;
+}
+
+#define FIELD(s, d, type) ((type *)((char *)(s) + (d)->offset))
+
+void es_settings_init(es_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < es_n_opts; i++) {
+        const es_opt_desc *d = &es_opts[i];
+        switch (d->type) {
+        case ES_OPT_BOOL: *FIELD(s, d, bool) = d->def != 0; break;
+        case ES_OPT_UINT: *FIELD(s, d, unsigned) = d->def; break;
+        case ES_OPT_ENUM: *FIELD(s, d, int) = (int)d->def; break;
+        case ES_OPT_STRING:
+        case ES_OPT_SECRET: *FIELD(s, d, char *) = g_strdup(d->def_str ? d->def_str : ""); break;
+        }
+    }
+}
+
+void es_settings_clear(es_settings *s)
+{
+    for (size_t i = 0; i < es_n_opts; i++) {
+        const es_opt_desc *d = &es_opts[i];
+        if (d->type == ES_OPT_STRING || d->type == ES_OPT_SECRET)
+            g_free(*FIELD(s, d, char *));
+    }
+    memset(s, 0, sizeof *s);
+}
+
+void es_settings_copy(es_settings *dst, const es_settings *src)
+{
+    *dst = *src;
+    for (size_t i = 0; i < es_n_opts; i++) {
+        const es_opt_desc *d = &es_opts[i];
+        if (d->type == ES_OPT_STRING || d->type == ES_OPT_SECRET)
+            *FIELD(dst, d, char *) = g_strdup(*FIELD(src, d, char *const));
+    }
+}
+
+char *es_opt_accepted(const es_opt_desc *d)
+{
+    switch (d->type) {
+    case ES_OPT_BOOL:
+        return g_strdup("TRUE or FALSE");
+    case ES_OPT_UINT:
+        return g_strdup_printf("a whole number from %u to %u", d->min, d->max);
+    case ES_OPT_ENUM: {
+        char *names = g_strjoinv(", ", (char **)d->names);
+        char *out = g_strdup_printf("one of %s", names);
+        g_free(names);
+        return out;
+    }
+    default:
+        return g_strdup("any text");
+    }
+}
+
+static bool fail(GError **err, const es_opt_desc *d, const char *text)
+{
+    char *acc = es_opt_accepted(d);
+    g_set_error(err, ES_SETTINGS_ERROR, 1, "es.%s: invalid value \"%s\"; accepted: %s",
+                d->name, text, acc);
+    g_free(acc);
+    return false;
+}
+
+bool es_settings_set_number(es_settings *s, const es_opt_desc *d, unsigned v, GError **err)
+{
+    if (v < d->min || v > d->max) {
+        char num[16];
+        g_snprintf(num, sizeof num, "%u", v);
+        return fail(err, d, num);
+    }
+    switch (d->type) {
+    case ES_OPT_BOOL: *FIELD(s, d, bool) = v != 0; return true;
+    case ES_OPT_UINT: *FIELD(s, d, unsigned) = v; return true;
+    case ES_OPT_ENUM: *FIELD(s, d, int) = (int)v; return true;
+    default: return fail(err, d, "");
+    }
+}
+
+void es_settings_set_string(es_settings *s, const es_opt_desc *d, const char *v)
+{
+    char **field = FIELD(s, d, char *);
+    g_free(*field);
+    *field = g_strdup(v ? v : "");
+}
+
+bool es_settings_set(es_settings *s, const es_opt_desc *d, const char *text, GError **err)
+{
+    switch (d->type) {
+    case ES_OPT_BOOL: {
+        static const char *const yes[] = {"true", "1", "yes", "on"};
+        static const char *const no[] = {"false", "0", "no", "off"};
+        for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
+            if (g_ascii_strcasecmp(text, yes[i]) == 0)
+                return es_settings_set_number(s, d, 1, err);
+            if (g_ascii_strcasecmp(text, no[i]) == 0)
+                return es_settings_set_number(s, d, 0, err);
+        }
+        return fail(err, d, text);
+    }
+    case ES_OPT_UINT: {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(text, &end, 10);
+        if (!g_ascii_isdigit(text[0]) || *end || errno || v > G_MAXUINT)
+            return fail(err, d, text);
+        return es_settings_set_number(s, d, (unsigned)v, err);
+    }
+    case ES_OPT_ENUM:
+        for (unsigned i = 0; d->names[i]; i++)
+            if (g_ascii_strcasecmp(text, d->names[i]) == 0)
+                return es_settings_set_number(s, d, i, err);
+        return fail(err, d, text);
+    case ES_OPT_STRING:
+    case ES_OPT_SECRET:
+        es_settings_set_string(s, d, text);
+        return true;
+    }
+    return false;
+}
+
+void es_sink_clear(es_sink *s)
+{
+    g_strfreev(s->urls);
+    g_free(s->path);
+    memset(s, 0, sizeof *s);
+}
+
+static char *normalize_url(const char *item, GError **err)
+{
+    char *url;
+    if (strstr(item, "://"))
+        url = g_strdup(item);
+    else if (strchr(item, ':') && item[0] != '[')
+        url = g_strdup_printf("http://%s", item);
+    else if (item[0] == '[' && strstr(item, "]:"))
+        url = g_strdup_printf("http://%s", item);
+    else
+        url = g_strdup_printf("http://%s:9200", item);
+
+    if (!g_str_has_prefix(url, "http://") && !g_str_has_prefix(url, "https://")) {
+        g_set_error(err, ES_SETTINGS_ERROR, 1,
+                    "es.node: unsupported scheme in \"%s\"; accepted: http://, https://, file:PATH or -",
+                    item);
+        g_free(url);
+        return NULL;
+    }
+    const char *host = strstr(url, "://") + 3;
+    if (!*host || *host == '/' || *host == ':') {
+        g_set_error(err, ES_SETTINGS_ERROR, 1, "es.node: no host in \"%s\"", item);
+        g_free(url);
+        return NULL;
+    }
+    size_t n = strlen(url);
+    while (n && url[n - 1] == '/')
+        url[--n] = '\0';
+    return url;
+}
+
+bool es_sink_parse(const char *node, es_sink *out, GError **err)
+{
+    memset(out, 0, sizeof *out);
+    char *trimmed = g_strstrip(g_strdup(node ? node : ""));
+    bool ok = true;
+
+    if (!*trimmed) {
+        g_set_error(err, ES_SETTINGS_ERROR, 1,
+                    "es.node: not set; accepted: http(s)://host:port[,...], host:port, file:PATH or -");
+        ok = false;
+    } else if (strcmp(trimmed, "-") == 0) {
+        out->kind = ES_SINK_STDOUT;
+    } else if (g_str_has_prefix(trimmed, "file:")) {
+        out->kind = ES_SINK_FILE;
+        out->path = g_strdup(trimmed + 5);
+        if (!*out->path) {
+            g_set_error(err, ES_SETTINGS_ERROR, 1, "es.node: file: needs a path, e.g. file:/tmp/bulk.ndjson");
+            ok = false;
+        }
+    } else {
+        out->kind = ES_SINK_HTTP;
+        char **items = g_strsplit(trimmed, ",", -1);
+        GPtrArray *urls = g_ptr_array_new();
+        for (char **it = items; *it && ok; it++) {
+            char *item = g_strstrip(*it);
+            if (!*item)
+                continue;
+            char *url = normalize_url(item, err);
+            if (url)
+                g_ptr_array_add(urls, url);
+            else
+                ok = false;
+        }
+        g_ptr_array_add(urls, NULL);
+        out->urls = (char **)g_ptr_array_free(urls, FALSE);
+        g_strfreev(items);
+    }
+    g_free(trimmed);
+    if (!ok)
+        es_sink_clear(out);
+    return ok;
+}
+
+bool es_sink_is_loopback(const es_sink *s)
+{
+    if (s->kind != ES_SINK_HTTP)
+        return true;
+    for (char **u = s->urls; *u; u++) {
+        const char *host = strstr(*u, "://") + 3;
+        const char *at = strchr(host, '@');
+        if (at && (!strchr(host, '/') || at < strchr(host, '/')))
+            host = at + 1;
+        if (!g_str_has_prefix(host, "localhost") && !g_str_has_prefix(host, "127.") &&
+            !g_str_has_prefix(host, "[::1]"))
+            return false;
+    }
+    return true;
+}
+
+bool es_index_format(const char *pattern, gint64 secs, char *out, size_t outlen)
+{
+    time_t t = (time_t)secs;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return false;
+    size_t n = strftime(out, outlen, pattern, &tm);
+    if (n == 0 || n > 255)
+        return false;
+    if (out[0] == '_' || out[0] == '-' || out[0] == '+' ||
+        strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+        return false;
+    for (const char *p = out; *p; p++) {
+        if (g_ascii_isupper(*p) || strchr("\\/*?\"<>| ,#:", *p))
+            return false;
+    }
+    return true;
+}
+
+bool es_settings_validate(es_settings *s, GError **err)
+{
+    char sample[512];
+    if (!es_index_format(s->index, 1700000000, sample, sizeof sample)) {
+        g_set_error(err, ES_SETTINGS_ERROR, 1,
+                    "es.index: \"%s\" does not give a valid index name; accepted: lowercase text "
+                    "without \\ / * ? \" < > | space , # :, not starting with _ - +, with optional "
+                    "strftime conversions such as %%Y.%%m.%%d", s->index);
+        return false;
+    }
+    if (!*s->password && g_getenv("ES_PASSWORD"))
+        es_settings_set_string(s, es_opt_find("password"), g_getenv("ES_PASSWORD"));
+    if (!*s->api_key && g_getenv("ES_API_KEY"))
+        es_settings_set_string(s, es_opt_find("api_key"), g_getenv("ES_API_KEY"));
+    es_sink sink;
+    if (!es_sink_parse(s->node, &sink, err))
+        return false;
+    es_sink_clear(&sink);
+    return true;
+}

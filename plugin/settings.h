@@ -1,0 +1,108 @@
+/* settings.h — every setting of the exporter, in one struct and one table.
+ *
+ * The table gives each setting its name (the part after "es."), type,
+ * default, bounds and help text.  It drives the Wireshark preferences, the
+ * `-X es.NAME=VALUE` options and validation, so a setting is declared once.
+ * Plain C + glib: no epan headers, so it is unit-tested on its own.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef ES_SETTINGS_H
+#define ES_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <glib.h>
+
+typedef enum { ES_COMPRESS_AUTO, ES_COMPRESS_OFF, ES_COMPRESS_GZIP } es_compression;
+typedef enum { ES_NAMES_AUTO, ES_NAMES_DOTTED, ES_NAMES_UNDERSCORE } es_name_style;
+
+typedef struct es_settings {
+    bool enabled;
+    char *node;
+    char *index;
+    unsigned bulk_kib;
+    unsigned bulk_docs;
+    unsigned bulk_age_ms;
+    int compression;          /* es_compression */
+    unsigned requests;
+    unsigned queue;
+    char *filter;
+    char *protocols;
+    char *exclude;
+    bool raw;
+    unsigned max_bytes;
+    int name_style;           /* es_name_style */
+    bool template;
+    char *user;
+    char *password;
+    char *api_key;
+    char *ca_file;
+    bool tls_verify;
+    unsigned timeout_s;
+    unsigned flush_timeout_s;
+} es_settings;
+
+typedef enum { ES_OPT_BOOL, ES_OPT_UINT, ES_OPT_ENUM, ES_OPT_STRING, ES_OPT_SECRET } es_opt_type;
+
+typedef struct es_opt_desc {
+    const char *name;             /* preference name, without "es." */
+    const char *title;
+    const char *help;
+    es_opt_type type;
+    size_t offset;                /* of the field in es_settings */
+    unsigned def, min, max;       /* BOOL, UINT, ENUM defaults and bounds */
+    const char *def_str;          /* STRING default */
+    const char *const *names;     /* ENUM value names, NULL-terminated */
+} es_opt_desc;
+
+extern const es_opt_desc es_opts[];
+extern const size_t es_n_opts;
+
+const es_opt_desc *es_opt_find(const char *name);
+
+/* Fills s with the defaults. */
+void es_settings_init(es_settings *s);
+void es_settings_clear(es_settings *s);
+void es_settings_copy(es_settings *dst, const es_settings *src);
+
+/* Sets one setting from text, as given to -X es.NAME=TEXT.  On error, the
+ * message names the setting and the accepted values. */
+bool es_settings_set(es_settings *s, const es_opt_desc *d, const char *text, GError **err);
+
+/* Sets a BOOL, UINT or ENUM setting from a number, checking its bounds. */
+bool es_settings_set_number(es_settings *s, const es_opt_desc *d, unsigned v, GError **err);
+/* Sets a STRING or SECRET setting (NULL means empty). */
+void es_settings_set_string(es_settings *s, const es_opt_desc *d, const char *v);
+
+/* The accepted values of a setting, for messages and help. */
+char *es_opt_accepted(const es_opt_desc *d);
+
+typedef enum { ES_SINK_HTTP, ES_SINK_FILE, ES_SINK_STDOUT } es_sink_kind;
+
+typedef struct es_sink {
+    es_sink_kind kind;
+    char **urls;      /* HTTP: base URLs without trailing '/', NULL-terminated */
+    char *path;       /* FILE */
+} es_sink;
+
+/* Parses es.node: "http(s)://h:p[,...]", "h:p" or "h" (meaning http, port
+ * 9200), "file:PATH" or "-". */
+bool es_sink_parse(const char *node, es_sink *out, GError **err);
+void es_sink_clear(es_sink *s);
+/* True when every HTTP node is on this machine (compression would only cost CPU). */
+bool es_sink_is_loopback(const es_sink *s);
+
+/* Formats the index pattern for a UTC time; false if the result is not a
+ * valid Elasticsearch index name. */
+bool es_index_format(const char *pattern, gint64 secs, char *out, size_t outlen);
+
+/* Cross-setting checks (node syntax, index pattern); fills in secrets from
+ * ES_PASSWORD / ES_API_KEY when unset. */
+bool es_settings_validate(es_settings *s, GError **err);
+
+#define ES_SETTINGS_ERROR (es_settings_error_quark())
+GQuark es_settings_error_quark(void);
+
+#endif

@@ -1,0 +1,146 @@
+/* test_esapi.c — server detection, bulk responses, the index template. */
+#include <string.h>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "esapi.h"
+
+static void test_server(void)
+{
+    es_server_info info;
+    GError *err = NULL;
+    const char *es8 = "{\"name\":\"n\",\"version\":{\"number\":\"8.15.3\",\"build_flavor\":\"default\"},"
+                      "\"tagline\":\"You Know, for Search\"}";
+    g_assert_true(es_server_parse(es8, strlen(es8), &info, &err));
+    g_assert_false(info.opensearch);
+    g_assert_cmpint(info.major, ==, 8);
+    g_assert_cmpint(info.minor, ==, 15);
+    g_assert_cmpint(es_server_name_style(&info), ==, ES_NAMES_DOTTED);
+
+    const char *es82 = "{\"version\":{\"number\":\"8.2.0\"}}";
+    g_assert_true(es_server_parse(es82, strlen(es82), &info, &err));
+    g_assert_cmpint(es_server_name_style(&info), ==, ES_NAMES_UNDERSCORE);
+
+    const char *os = "{\"version\":{\"distribution\":\"opensearch\",\"number\":\"2.17.0\"}}";
+    g_assert_true(es_server_parse(os, strlen(os), &info, &err));
+    g_assert_true(info.opensearch);
+    g_assert_cmpint(es_server_name_style(&info), ==, ES_NAMES_UNDERSCORE);
+
+    g_assert_false(es_server_parse("{\"ok\":1}", 8, &info, &err));
+    g_clear_error(&err);
+    g_assert_false(es_server_parse("<html>", 6, &info, &err));
+    g_clear_error(&err);
+}
+
+typedef struct seen {
+    int status[8];
+    char *type[8];
+    unsigned n;
+} seen;
+
+static void collect(void *ud, uint32_t i, int status, const char *type, const char *reason)
+{
+    seen *s = ud;
+    g_assert_cmpuint(i, ==, s->n);
+    s->status[i] = status;
+    s->type[i] = g_strdup(type);
+    s->n++;
+}
+
+static void test_bulk_response(void)
+{
+    const char *body =
+        "{\"errors\":true,\"items\":["
+        "{\"create\":{\"status\":201}},"
+        "{\"create\":{\"status\":409,\"error\":{\"type\":\"version_conflict_engine_exception\",\"reason\":\"r\"}}},"
+        "{\"create\":{\"status\":429,\"error\":{\"type\":\"es_rejected_execution_exception\",\"reason\":\"busy\"}}},"
+        "{\"index\":{\"status\":400,\"error\":{\"type\":\"document_parsing_exception\",\"reason\":\"bad\"}}}]}";
+    seen s = {0};
+    GError *err = NULL;
+    g_assert_true(es_bulk_response_parse(body, strlen(body), 4, collect, &s, &err));
+    g_assert_cmpuint(s.n, ==, 4);
+    g_assert_cmpint(s.status[0], ==, 201);
+    g_assert_null(s.type[0]);
+    g_assert_cmpint(s.status[1], ==, 409);
+    g_assert_cmpint(s.status[2], ==, 429);
+    g_assert_cmpstr(s.type[3], ==, "document_parsing_exception");
+    for (unsigned i = 0; i < s.n; i++)
+        g_free(s.type[i]);
+
+    seen t = {0};
+    g_assert_false(es_bulk_response_parse(body, strlen(body), 3, collect, &t, &err));
+    g_clear_error(&err);
+    g_assert_false(es_bulk_response_parse("{\"errors\":false}", 16, 1, collect, &t, &err));
+    g_clear_error(&err);
+    g_assert_false(es_bulk_response_parse("garbage", 7, 1, collect, &t, &err));
+    g_clear_error(&err);
+}
+
+static void test_error_summary(void)
+{
+    const char *e = "{\"error\":{\"root_cause\":[],\"type\":\"illegal_argument_exception\","
+                    "\"reason\":\"The bulk request must be terminated by a newline [\\\\n]\"},\"status\":400}";
+    char *s = es_error_summary(e, strlen(e));
+    g_assert_cmpstr(s, ==, "illegal_argument_exception: The bulk request must be terminated by a newline [\\n]");
+    g_free(s);
+    s = es_error_summary("Bad Gateway", 11);
+    g_assert_cmpstr(s, ==, "Bad Gateway");
+    g_free(s);
+}
+
+static JsonObject *object_at(JsonNode *root, const char *path)
+{
+    JsonObject *o = json_node_get_object(root);
+    char **parts = g_strsplit(path, "/", -1);
+    for (char **p = parts; *p && o; p++)
+        o = json_object_has_member(o, *p) ? json_object_get_object_member(o, *p) : NULL;
+    g_strfreev(parts);
+    return o;
+}
+
+static void test_template(void)
+{
+    es_server_info es8 = {.major = 8, .minor = 15};
+    char *body = es_template_body(&es8, ES_NAMES_DOTTED, "packets-%Y.%m.%d");
+    JsonParser *p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, body, -1, NULL));
+    JsonNode *root = json_parser_get_root(p);
+    JsonArray *pats = json_object_get_array_member(json_node_get_object(root), "index_patterns");
+    g_assert_cmpstr(json_array_get_string_element(pats, 0), ==, "packets-*");
+    JsonObject *m = object_at(root, "template/mappings");
+    g_assert_false(json_object_get_boolean_member(m, "subobjects"));
+    g_assert_false(json_object_get_boolean_member(m, "date_detection"));
+    JsonObject *ts = object_at(root, "template/mappings/properties/@timestamp");
+    g_assert_cmpstr(json_object_get_string_member(ts, "type"), ==, "date_nanos");
+    JsonObject *raw = object_at(root, "template/mappings/properties/es.raw");
+    g_assert_cmpstr(json_object_get_string_member(raw, "type"), ==, "binary");
+    JsonObject *st = object_at(root, "template/settings");
+    g_assert_true(json_object_get_boolean_member(st, "index.mapping.total_fields.ignore_dynamic_beyond_limit"));
+    g_object_unref(p);
+    g_free(body);
+
+    es_server_info os = {.opensearch = true, .major = 2, .minor = 17};
+    body = es_template_body(&os, ES_NAMES_UNDERSCORE, "packets-%Y.%m.%d");
+    g_assert_null(strstr(body, "subobjects"));
+    g_assert_null(strstr(body, "ignore_dynamic_beyond_limit"));
+    g_assert_nonnull(strstr(body, "\"es_raw\""));
+    g_free(body);
+
+    char *name = es_template_name("packets-%Y.%m.%d");
+    g_assert_cmpstr(name, ==, "wireshark-es-packets");
+    g_free(name);
+    name = es_template_name("lab.pcaps_");
+    g_assert_cmpstr(name, ==, "wireshark-es-lab.pcaps");
+    g_free(name);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/esapi/server", test_server);
+    g_test_add_func("/esapi/bulk-response", test_bulk_response);
+    g_test_add_func("/esapi/error-summary", test_error_summary);
+    g_test_add_func("/esapi/template", test_template);
+    return g_test_run();
+}

@@ -1,0 +1,255 @@
+/* test_jsonw.c — the JSON writer: escaping, numbers, arrays, state checks. */
+#include <math.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "jsonw.h"
+
+typedef struct fixture {
+    esbuf out;
+    jsonw w;
+} fixture;
+
+static void setup(fixture *f, size_t limit)
+{
+    esbuf_init(&f->out, 16, limit);
+    jw_init(&f->w, &f->out);
+}
+
+static void check_string(const char *in, size_t len, const char *expected)
+{
+    fixture f;
+    setup(&f, 1 << 20);
+    jw_string(&f.w, in, len);
+    g_assert_true(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==, expected);
+    esbuf_free(&f.out);
+}
+
+static void test_escape(void)
+{
+    check_string("plain", 5, "\"plain\"");
+    check_string("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
+    check_string("\n\r\t\b\f", 5, "\"\\n\\r\\t\\b\\f\"");
+    check_string("\x01\x1f", 2, "\"\\u0001\\u001f\"");
+    check_string("a\0b", 3, "\"a\\u0000b\"");
+    check_string("</script>", 9, "\"</script>\"");
+}
+
+static void test_utf8(void)
+{
+    check_string("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15,
+                 "\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80\"");
+    /* invalid: lone continuation, truncated sequence, overlong, surrogate, > U+10FFFF */
+    check_string("\x80", 1, "\"\xef\xbf\xbd\"");
+    check_string("a\xc3", 2, "\"a\xef\xbf\xbd\"");
+    check_string("\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");
+    check_string("\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+    check_string("\xf4\x90\x80\x80", 4, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+    check_string("\xff", 1, "\"\xef\xbf\xbd\"");
+}
+
+static void test_numbers(void)
+{
+    fixture f;
+    setup(&f, 1 << 20);
+    jw_begin_array(&f.w);
+    jw_uint(&f.w, 0);
+    jw_uint(&f.w, UINT64_MAX);
+    jw_int(&f.w, INT64_MIN);
+    jw_int(&f.w, -1);
+    jw_double(&f.w, 1.0);
+    jw_double(&f.w, 0.1);
+    jw_double(&f.w, 1e300);
+    jw_double(&f.w, NAN);
+    jw_double(&f.w, INFINITY);
+    jw_fixed9(&f.w, false, 12, 345);
+    jw_fixed9(&f.w, true, 0, 500000000);
+    jw_bool(&f.w, true);
+    jw_null(&f.w);
+    jw_end_array(&f.w);
+    g_assert_true(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==,
+        "[0,18446744073709551615,-9223372036854775808,-1,1.0,0.1,1e+300,null,null,"
+        "12.000000345,-0.500000000,true,null]");
+    esbuf_free(&f.out);
+}
+
+static void test_double_roundtrip(void)
+{
+    double vals[] = {0.1 + 0.2, 1.0 / 3, 123456789.123456789, 5e-324, 1.7976931348623157e308};
+    for (size_t i = 0; i < G_N_ELEMENTS(vals); i++) {
+        fixture f;
+        setup(&f, 1 << 10);
+        jw_double(&f.w, vals[i]);
+        g_assert_true(jw_finish(&f.w));
+        g_assert_cmpfloat(g_ascii_strtod(f.out.data, NULL), ==, vals[i]);
+        esbuf_free(&f.out);
+    }
+}
+
+static void test_object(void)
+{
+    fixture f;
+    setup(&f, 1 << 20);
+    jw_begin_object(&f.w);
+    jw_key(&f.w, "ip.src");
+    jw_string(&f.w, "10.0.0.1", 8);
+    jw_key_encoded(&f.w, "\"tcp.port\"", 10);
+    jw_begin_array(&f.w);
+    jw_uint(&f.w, 80);
+    jw_uint(&f.w, 443);
+    jw_end_array(&f.w);
+    jw_key(&f.w, "raw");
+    jw_base64(&f.w, (const uint8_t *)"\x00\xff\x10\x20", 4);
+    jw_key(&f.w, "hex");
+    jw_hex(&f.w, (const uint8_t *)"\x00\xab", 2);
+    jw_key(&f.w, "k\"q");
+    jw_begin_object(&f.w);
+    jw_end_object(&f.w);
+    jw_end_object(&f.w);
+    g_assert_true(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==,
+        "{\"ip.src\":\"10.0.0.1\",\"tcp.port\":[80,443],\"raw\":\"AP8QIA==\","
+        "\"hex\":\"00ab\",\"k\\\"q\":{}}");
+    esbuf_free(&f.out);
+}
+
+static void test_base64_lengths(void)
+{
+    const char *expect[] = {"\"\"", "\"YQ==\"", "\"YWI=\"", "\"YWJj\"", "\"YWJjZA==\""};
+    for (size_t n = 0; n < G_N_ELEMENTS(expect); n++) {
+        fixture f;
+        setup(&f, 64);
+        jw_base64(&f.w, (const uint8_t *)"abcd", n);
+        g_assert_true(jw_finish(&f.w));
+        g_assert_cmpstr(f.out.data, ==, expect[n]);
+        esbuf_free(&f.out);
+    }
+}
+
+static void test_misuse(void)
+{
+    fixture f;
+    /* value where a key is expected */
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_uint(&f.w, 1);
+    g_assert_false(jw_finish(&f.w));
+    esbuf_free(&f.out);
+    /* key outside an object */
+    setup(&f, 1 << 10);
+    jw_begin_array(&f.w);
+    jw_key(&f.w, "x");
+    g_assert_false(jw_finish(&f.w));
+    esbuf_free(&f.out);
+    /* mismatched close */
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_end_array(&f.w);
+    g_assert_false(jw_finish(&f.w));
+    esbuf_free(&f.out);
+    /* unfinished, and two top-level values */
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    g_assert_false(jw_finish(&f.w));
+    esbuf_free(&f.out);
+    setup(&f, 1 << 10);
+    jw_uint(&f.w, 1);
+    jw_uint(&f.w, 2);
+    g_assert_false(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==, "1");
+    esbuf_free(&f.out);
+    /* key missing its value */
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_key(&f.w, "a");
+    jw_end_object(&f.w);
+    g_assert_false(jw_finish(&f.w));
+    esbuf_free(&f.out);
+}
+
+static void test_depth(void)
+{
+    fixture f;
+    setup(&f, 1 << 10);
+    for (int i = 0; i < JW_MAX_DEPTH + 1; i++)
+        jw_begin_array(&f.w);
+    g_assert_false(jw_finish(&f.w));
+    esbuf_free(&f.out);
+}
+
+static void test_limit(void)
+{
+    fixture f;
+    setup(&f, 8);
+    jw_string(&f.w, "0123456789", 10);
+    g_assert_false(jw_finish(&f.w));
+    g_assert_cmpuint(f.out.len, <=, 8);
+    esbuf_free(&f.out);
+}
+
+static void test_rollback(void)
+{
+    fixture f;
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_key(&f.w, "a");
+    jw_uint(&f.w, 1);
+    jw_mark m;
+    jw_save(&f.w, &m);
+    jw_key(&f.w, "b");
+    jw_begin_array(&f.w);
+    jw_uint(&f.w, 2);
+    jw_rollback(&f.w, &m);
+    jw_key(&f.w, "c");
+    jw_bool(&f.w, false);
+    jw_end_object(&f.w);
+    g_assert_true(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==, "{\"a\":1,\"c\":false}");
+    esbuf_free(&f.out);
+
+    /* rolling back the first member leaves no stray comma */
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_save(&f.w, &m);
+    jw_key(&f.w, "x");
+    jw_rollback(&f.w, &m);
+    jw_key(&f.w, "y");
+    jw_uint(&f.w, 3);
+    jw_end_object(&f.w);
+    g_assert_true(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==, "{\"y\":3}");
+    esbuf_free(&f.out);
+}
+
+static void test_fmt_u64(void)
+{
+    char buf[21];
+    uint64_t vals[] = {0, 9, 10, 99, 100, 12345, 4294967295u, UINT64_MAX};
+    for (size_t i = 0; i < G_N_ELEMENTS(vals); i++) {
+        size_t n = es_fmt_u64(buf, vals[i]);
+        buf[n] = '\0';
+        char *expect = g_strdup_printf("%" G_GUINT64_FORMAT, vals[i]);
+        g_assert_cmpstr(buf, ==, expect);
+        g_free(expect);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/jsonw/escape", test_escape);
+    g_test_add_func("/jsonw/utf8", test_utf8);
+    g_test_add_func("/jsonw/numbers", test_numbers);
+    g_test_add_func("/jsonw/double-roundtrip", test_double_roundtrip);
+    g_test_add_func("/jsonw/object", test_object);
+    g_test_add_func("/jsonw/base64", test_base64_lengths);
+    g_test_add_func("/jsonw/misuse", test_misuse);
+    g_test_add_func("/jsonw/depth", test_depth);
+    g_test_add_func("/jsonw/limit", test_limit);
+    g_test_add_func("/jsonw/rollback", test_rollback);
+    g_test_add_func("/buf/fmt-u64", test_fmt_u64);
+    return g_test_run();
+}
