@@ -431,6 +431,10 @@ void es_export_configure(const es_settings *s, bool enabled)
 void es_export_file_opened(void)
 {
     X.capid_known = false;
+    /* Started here rather than at the first frame so that an empty capture
+     * still connects, writes its (empty) output and reports. */
+    if (X.enabled && !X.p)
+        X.p = pipeline_start(&X.want);
 }
 
 void es_export_shutdown(void)

@@ -1,0 +1,117 @@
+"""Shared fixtures for the integration tests: tshark with the plugin from the
+build tree, the Elasticsearch-compatible test server (or a real cluster given
+by ES_URL), and the captures in ../shared."""
+
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "esserver"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from cluster import Cluster, LocalCluster  # noqa: E402
+
+BUILD = pathlib.Path(os.environ.get("ES_BUILD_DIR", ROOT / "build"))
+SHARED = pathlib.Path(os.environ.get("ES_SHARED_DIR", ROOT.parent / "shared"))
+PLUGIN_DIR = BUILD / "plugins"
+
+
+def captures():
+    """Every capture in ../shared/captures and ../shared/bench."""
+    files = sorted((SHARED / "captures").glob("*.pcap*")) + sorted((SHARED / "bench").glob("*.pcap*"))
+    return [f for f in files if f.is_file()]
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    """A scratch directory the unprivileged tshark can write to."""
+    d = tempfile.mkdtemp(prefix="wireshark-es-test-")
+    os.chmod(d, 0o777)
+    yield pathlib.Path(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+class Tshark:
+    """Runs tshark (or another Wireshark program) with the plugin loaded.
+
+    Running as root, Wireshark ignores WIRESHARK_PLUGIN_DIR and personal
+    plugin folders, so as root the program runs as 'nobody' unless the
+    plugin is installed system-wide (ES_PLUGIN_INSTALLED=1)."""
+
+    def __init__(self, home):
+        self.home = home
+
+    def command(self, args, program="tshark"):
+        env = [f"HOME={self.home}", f"XDG_CONFIG_HOME={self.home}/.config"]
+        if os.environ.get("ES_PLUGIN_INSTALLED") == "1":
+            return ["env", *env, program, *args]
+        env.append(f"WIRESHARK_PLUGIN_DIR={PLUGIN_DIR}")
+        if os.geteuid() == 0:
+            return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env", *env, program, *args]
+        return ["env", *env, program, *args]
+
+    def run(self, args, check=True, timeout=600, env=None, program="tshark"):
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        proc = subprocess.run(self.command(args, program), capture_output=True, timeout=timeout, env=full_env)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{program} {' '.join(map(str, args))} exited {proc.returncode}:\n"
+                                 f"{proc.stderr.decode(errors='replace')[-3000:]}")
+        return proc
+
+    def popen(self, args, env=None, program="tshark", **kw):
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        return subprocess.Popen(self.command(args, program), env=full_env, **kw)
+
+
+@pytest.fixture(scope="session")
+def tshark(workdir):
+    if not (PLUGIN_DIR).exists() and os.environ.get("ES_PLUGIN_INSTALLED") != "1":
+        pytest.fail(f"plugin not built: {PLUGIN_DIR} missing (build first, or set ES_BUILD_DIR)")
+    home = workdir / "home"
+    home.mkdir(mode=0o777, exist_ok=True)
+    os.chmod(home, 0o777)
+    return Tshark(home)
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """The cluster documents go to: ES_URL if set, else a test server in
+    Elasticsearch 8 mode for the whole session."""
+    url = os.environ.get("ES_URL")
+    if url:
+        c = Cluster(url, user=os.environ.get("ES_USER"), password=os.environ.get("ES_PASSWORD"),
+                    api_key=os.environ.get("ES_API_KEY"))
+        yield c
+        return
+    with LocalCluster(mode="es8") as c:
+        yield c
+
+
+@pytest.fixture
+def local_server():
+    """A fresh test server, for tests that need its fault injection or its
+    request log (skipped against a real cluster)."""
+    if os.environ.get("ES_URL"):
+        pytest.skip("needs the test server (fault injection / request log)")
+
+    def start(**opts):
+        return LocalCluster(**opts).start()
+
+    started = []
+
+    def factory(**opts):
+        c = start(**opts)
+        started.append(c)
+        return c
+
+    yield factory
+    for c in started:
+        c.stop()
