@@ -57,6 +57,7 @@ static struct {
     es_settings want;
     bool enabled;
     bool tap_on;
+    char *filter;             /* display filter set on the tap */
     pipeline *p;
 
     /* the capture being read */
@@ -349,11 +350,30 @@ static void on_reset(void *tapdata)
     (void)tapdata;
 }
 
-static void tap_register(const char *filter)
+/* Registered without a filter: display filters cannot be compiled yet when
+ * plugins are handed off; es_export_file_opened() sets it. */
+static void tap_register(void)
 {
-    GString *err = register_tap_listener("frame", &X, *filter ? filter : NULL,
-                                         TL_REQUIRES_PROTO_TREE, on_reset, on_packet,
-                                         NULL, NULL);
+    GString *err = register_tap_listener("frame", &X, NULL, TL_REQUIRES_PROTO_TREE,
+                                         on_reset, on_packet, NULL, NULL);
+    if (err) {
+        fatal_or_report(err->str);
+        g_string_free(err, TRUE);
+        return;
+    }
+    /* Without it tshark builds a tree with most fields left out. */
+    epan_set_always_visible(TRUE);
+    X.tap_on = true;
+    g_free(X.filter);
+    X.filter = NULL;
+}
+
+static void apply_filter(void)
+{
+    const char *want = X.want.filter;
+    if (!X.tap_on || g_strcmp0(want, X.filter ? X.filter : "") == 0)
+        return;
+    GString *err = set_tap_dfilter(&X, *want ? want : NULL);
     if (err) {
         char *msg = g_strdup_printf("es.filter: %s", err->str);
         g_string_free(err, TRUE);
@@ -361,9 +381,8 @@ static void tap_register(const char *filter)
         g_free(msg);
         return;
     }
-    /* Without it tshark builds a tree with most fields left out. */
-    epan_set_always_visible(TRUE);
-    X.tap_on = true;
+    g_free(X.filter);
+    X.filter = g_strdup(want);
 }
 
 static void tap_unregister(void)
@@ -419,18 +438,19 @@ void es_export_configure(const es_settings *s, bool enabled)
         pipeline_stop(X.p);
         X.p = NULL;
     }
-    if (X.tap_on && (!enabled || g_strcmp0(s->filter, X.want.filter) != 0))
+    if (X.tap_on && !enabled)
         tap_unregister();
     es_settings_clear(&X.want);
     es_settings_copy(&X.want, s);
     X.enabled = enabled;
     if (enabled && !X.tap_on)
-        tap_register(s->filter);
+        tap_register();
 }
 
 void es_export_file_opened(void)
 {
     X.capid_known = false;
+    apply_filter();
     /* Started here rather than at the first frame so that an empty capture
      * still connects, writes its (empty) output and reports. */
     if (X.enabled && !X.p)
@@ -447,6 +467,8 @@ void es_export_shutdown(void)
     X.done = NULL;
     g_free(X.source);
     X.source = NULL;
+    g_free(X.filter);
+    X.filter = NULL;
     if (X.linktype_of_encap)
         g_hash_table_destroy(X.linktype_of_encap);
     X.linktype_of_encap = NULL;

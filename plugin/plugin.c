@@ -135,13 +135,14 @@ static bool effective_settings(es_settings *s, GError **err)
 
 /* Applies preferences and -X: export runs when the checkbox is ticked or a
  * node was given on the command line.  A bad setting stops tshark; the GUI
- * reports it and leaves export off. */
-static void apply(void)
+ * reports it and leaves export off.  At hand-off the preferences are not
+ * read yet: a node given with -o arrives with the later apply. */
+static void apply_settings(bool at_handoff)
 {
     es_settings s;
     GError *err = NULL;
     bool ok = effective_settings(&s, &err);
-    bool enabled = ok && (s.enabled || cmdline_node);
+    bool enabled = ok && (s.enabled || cmdline_node) && (*s.node || !at_handoff);
     if (enabled)
         ok = es_settings_validate(&s, &err);
     if (!ok) {
@@ -153,6 +154,11 @@ static void apply(void)
     }
     es_export_configure(&s, enabled);
     es_settings_clear(&s);
+}
+
+static void apply(void)
+{
+    apply_settings(false);
 }
 
 static void register_prefs(module_t *m)
@@ -223,7 +229,7 @@ static void proto_reg_handoff_es(void)
     /* Preferences are not read yet; -X settings are known, and a tap
      * registered now is in place before tshark creates its tree. */
     if (proto_es != -1)
-        apply();
+        apply_settings(true);
 }
 
 void plugin_register(void)
