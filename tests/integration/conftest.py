@@ -49,6 +49,12 @@ class Tshark:
 
     def command(self, args, program="tshark"):
         env = [f"HOME={self.home}", f"XDG_CONFIG_HOME={self.home}/.config"]
+        if os.environ.get("ES_ASAN_RUNTIME"):
+            # The plugin of a sanitizer build needs the runtime loaded first;
+            # Wireshark's own leaks at exit are not ours to report.
+            env += [f"LD_PRELOAD={os.environ['ES_ASAN_RUNTIME']}",
+                    "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1",
+                    "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"]
         if os.environ.get("ES_PLUGIN_INSTALLED") == "1":
             return ["env", *env, program, *args]
         env.append(f"WIRESHARK_PLUGIN_DIR={PLUGIN_DIR}")

@@ -39,5 +39,9 @@ def test_random_packets(tshark, workdir):
         pcap = workdir / f"rand-{kind}.pcap"
         subprocess.run(["randpkt", "-b", "1000", "-c", "300", "-t", kind, str(pcap)], check=True)
         shutil.chown(pcap, "nobody")
+        # randpkt can write records wiretap refuses; count what tshark reads
+        readable = len(tshark.run(["-r", str(pcap), "-T", "fields", "-e", "frame.number"],
+                                  check=False).stdout.split())
         s = export(tshark, pcap, workdir / f"rand-{kind}.ndjson")
-        assert s["frames"] == 300 and s["indexed"] == 300
+        assert readable > 250
+        assert s["frames"] == readable and s["indexed"] == readable
