@@ -228,7 +228,9 @@ static const char *index_for(pipeline *p, gint64 secs)
 static void write_action(pipeline *p, jsonw *w, const packet_info *pinfo)
 {
     char id[ES_CAPID_LEN + 24];
-    int n = g_snprintf(id, sizeof id, "%s-%u", X.capid, pinfo->num);
+    memcpy(id, X.capid, ES_CAPID_LEN);
+    id[ES_CAPID_LEN] = '-';
+    size_t n = ES_CAPID_LEN + 1 + es_fmt_u64(id + ES_CAPID_LEN + 1, pinfo->num);
     const char *index = index_for(p, (gint64)pinfo->abs_ts.secs);
     jw_begin_object(w);
     jw_key(w, "create");
@@ -236,7 +238,7 @@ static void write_action(pipeline *p, jsonw *w, const packet_info *pinfo)
     jw_key(w, "_index");
     jw_string(w, index, strlen(index));
     jw_key(w, "_id");
-    jw_string(w, id, (size_t)n);
+    jw_string(w, id, n);
     jw_end_object(w);
     jw_end_object(w);
 }

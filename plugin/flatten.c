@@ -378,9 +378,12 @@ static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *
     }
     case FT_IPv4: {
         uint32_t a = es_fv_ipv4(fv);
-        int n = g_snprintf(f->scratch, sizeof f->scratch, "%u.%u.%u.%u",
-                           a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-        jw_string(w, f->scratch, (size_t)n);
+        size_t n = 0;
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            n += es_fmt_u64(f->scratch + n, (a >> shift) & 255);
+            f->scratch[n++] = '.';
+        }
+        jw_string(w, f->scratch, n - 1);
         return true;
     }
     case FT_IPv6:

@@ -4,7 +4,6 @@
  */
 #include "timefmt.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,6 +27,14 @@ size_t es_rfc3339(char *out, size_t outlen, const nstime_t *t)
         cached_secs = t->secs;
     }
     memcpy(out, cached, cached_len);
-    int n = snprintf(out + cached_len, outlen - cached_len, ".%09dZ", t->nsecs);
-    return cached_len + (size_t)n;
+    char *p = out + cached_len;
+    *p++ = '.';
+    int ns = t->nsecs;
+    for (int i = 8; i >= 0; i--) {
+        p[i] = (char)('0' + ns % 10);
+        ns /= 10;
+    }
+    p[9] = 'Z';
+    p[10] = '\0';
+    return cached_len + 11;
 }
