@@ -154,24 +154,39 @@ const char *es_meta_key(es_name_style style, const char *name)
     return interned;
 }
 
-static void typed(jsonw *w, const char *field, const char *type)
+char *es_index_glob(const char *index_pattern)
 {
-    jw_key(w, field);
-    jw_begin_object(w);
-    jw_key(w, "type");
-    jw_string(w, type, strlen(type));
-    jw_end_object(w);
+    char *prefix = pattern_prefix(index_pattern);
+    char *glob = g_strdup_printf("%s*", prefix);
+    g_free(prefix);
+    return glob;
 }
 
-char *es_template_body(const es_server_info *info, es_name_style style, const char *index_pattern)
+char *es_mapping_body(es_schema *schema, size_t from, size_t to)
 {
     esbuf out;
     jsonw w;
-    esbuf_init(&out, 2048, 1 << 20);
+    esbuf_init(&out, 4096, 64u << 20);
+    jw_init(&w, &out);
+    jw_begin_object(&w);
+    jw_key(&w, "properties");
+    jw_begin_object(&w);
+    es_schema_write(schema, from, to, &w);
+    jw_end_object(&w);
+    jw_end_object(&w);
+    g_assert(jw_finish(&w));
+    return out.data;
+}
+
+char *es_template_body(const es_server_info *info, es_name_style style, const char *index_pattern,
+                       es_schema *schema)
+{
+    esbuf out;
+    jsonw w;
+    esbuf_init(&out, 4096, 64u << 20);
     jw_init(&w, &out);
 
-    char *prefix = pattern_prefix(index_pattern);
-    char *glob = g_strdup_printf("%s*", prefix);
+    char *glob = es_index_glob(index_pattern);
     jw_begin_object(&w);
     jw_key(&w, "index_patterns");
     jw_begin_array(&w);
@@ -199,7 +214,8 @@ char *es_template_body(const es_server_info *info, es_name_style style, const ch
         jw_key(&w, "subobjects");
         jw_bool(&w, false);
     }
-    /* Values are typed by the exporter: no guessing from their text. */
+    /* Every field is mapped ahead of its first document; these only catch
+     * what nothing foresaw, without guessing types from text. */
     jw_key(&w, "date_detection");
     jw_bool(&w, false);
     jw_key(&w, "numeric_detection");
@@ -236,11 +252,7 @@ char *es_template_body(const es_server_info *info, es_name_style style, const ch
 
     jw_key(&w, "properties");
     jw_begin_object(&w);
-    typed(&w, "@timestamp", "date_nanos");
-    typed(&w, es_meta_key(style, "raw"), "binary");
-    typed(&w, es_meta_key(style, "frame"), "long");
-    typed(&w, es_meta_key(style, "linktype"), "long");
-    typed(&w, es_meta_key(style, "caplen"), "long");
+    es_schema_write(schema, 0, es_schema_count(schema), &w);
     jw_end_object(&w);
     jw_end_object(&w);
     jw_end_object(&w);
@@ -255,7 +267,6 @@ char *es_template_body(const es_server_info *info, es_name_style style, const ch
     jw_end_object(&w);
 
     g_free(glob);
-    g_free(prefix);
     g_assert(jw_finish(&w));
     return out.data;
 }

@@ -14,6 +14,7 @@
 
 #include <glib.h>
 
+#include "schema.h"
 #include "settings.h"
 
 typedef struct es_server_info {
@@ -45,9 +46,18 @@ bool es_bulk_response_parse(const char *body, size_t len, uint32_t n_items,
 char *es_error_summary(const char *body, size_t len);
 
 /* Name and body of the index template for the settings' index pattern
- * (patterns: the pattern up to its first '%' followed by '*'). */
+ * (patterns: the pattern up to its first '%' followed by '*'), mapping every
+ * field of schema. */
 char *es_template_name(const char *index_pattern);
-char *es_template_body(const es_server_info *info, es_name_style style, const char *index_pattern);
+char *es_template_body(const es_server_info *info, es_name_style style, const char *index_pattern,
+                       es_schema *schema);
+
+/* The indices of the pattern as a wildcard expression ("packets-*"). */
+char *es_index_glob(const char *index_pattern);
+
+/* {"properties":{...}} for the fields [from, to) of schema: the body of
+ * PUT <indices>/_mapping. */
+char *es_mapping_body(es_schema *schema, size_t from, size_t to);
 
 /* Writes the metadata field name `name` (e.g. "raw") in the given style:
  * "es.raw" or "es_raw". */

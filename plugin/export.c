@@ -23,6 +23,7 @@
 #include "flatten.h"
 #include "jsonw.h"
 #include "queue.h"
+#include "schema.h"
 #include "sender.h"
 #include "stats.h"
 #include "timefmt.h"
@@ -38,6 +39,7 @@ typedef struct pipeline {
     es_queue *q;
     es_batcher *batcher;
     es_sender *sender;
+    es_schema *schema;
     es_flattener *flat;
     es_name_style style;
     esbuf rec;
@@ -73,9 +75,12 @@ static struct {
     char host[256];
 } X;
 
-static char *encoded_key(es_name_style style, const char *name)
+/* A metadata member: registered in the schema, returned encoded. */
+static char *meta_key(pipeline *p, const char *name, es_map_class cls)
 {
-    return g_strdup_printf("\"%s\"", es_meta_key(style, name));
+    const char *key = es_meta_key(p->style, name);
+    es_schema_add(p->schema, key, cls);
+    return g_strdup_printf("\"%s\"", key);
 }
 
 static void pipeline_free_keys(pipeline *p)
@@ -123,19 +128,21 @@ static pipeline *pipeline_start(const es_settings *s)
     };
     p->q = es_queue_new(s->queue, es_batch_free);
     p->batcher = es_batcher_new(&lim, p->q);
-    p->sender = es_sender_start(s, &p->sink, p->q, p->batcher, &p->stats, &p->style, &err);
+    p->schema = es_schema_new();
+    p->sender = es_sender_start(s, &p->sink, p->q, p->batcher, p->schema, &p->stats, &p->style, &err);
     if (!p->sender)
         goto fail;
-    p->flat = es_flattener_new(s, p->style);
-    p->k_capture = encoded_key(p->style, "capture");
-    p->k_capture_id = encoded_key(p->style, "capture_id");
-    p->k_host = encoded_key(p->style, "host");
-    p->k_frame = encoded_key(p->style, "frame");
-    p->k_interface = encoded_key(p->style, "interface");
-    p->k_linktype = encoded_key(p->style, "linktype");
-    p->k_encap = encoded_key(p->style, "encap");
-    p->k_caplen = encoded_key(p->style, "caplen");
-    p->k_raw = encoded_key(p->style, "raw");
+    es_schema_add(p->schema, "@timestamp", ES_MAP_DATE);
+    p->k_capture = meta_key(p, "capture", ES_MAP_KEYWORD);
+    p->k_capture_id = meta_key(p, "capture_id", ES_MAP_KEYWORD);
+    p->k_host = meta_key(p, "host", ES_MAP_KEYWORD);
+    p->k_frame = meta_key(p, "frame", ES_MAP_LONG);
+    p->k_interface = meta_key(p, "interface", ES_MAP_KEYWORD);
+    p->k_linktype = meta_key(p, "linktype", ES_MAP_LONG);
+    p->k_encap = meta_key(p, "encap", ES_MAP_KEYWORD);
+    p->k_caplen = meta_key(p, "caplen", ES_MAP_LONG);
+    p->k_raw = meta_key(p, "raw", ES_MAP_BINARY);
+    p->flat = es_flattener_new(s, p->style, p->schema);
     return p;
 
 fail:
@@ -158,6 +165,7 @@ static void pipeline_stop(pipeline *p)
         g_string_free(line, TRUE);
     }
     es_flattener_free(p->flat);
+    es_schema_free(p->schema);
     es_batcher_free(p->batcher);
     es_queue_free(p->q);
     es_sink_clear(&p->sink);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "compat.h"
+#include "mapping.h"
 #include "timefmt.h"
 
 /* key_of_hf values below zero */
@@ -38,6 +39,7 @@ typedef struct entry {
 
 struct es_flattener {
     es_name_style style;
+    es_schema *schema;
     unsigned max_bytes;
     GHashTable *include;    /* protocol names, NULL: all */
     char **exclude;         /* field-name prefixes */
@@ -81,10 +83,11 @@ static json_kind json_kind_of(enum ftenum t)
     }
 }
 
-es_flattener *es_flattener_new(const es_settings *s, es_name_style style)
+es_flattener *es_flattener_new(const es_settings *s, es_name_style style, es_schema *schema)
 {
     es_flattener *f = g_new0(es_flattener, 1);
     f->style = style;
+    f->schema = schema;
     f->max_bytes = s->max_bytes;
     if (*s->protocols) {
         f->include = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -129,14 +132,6 @@ void es_flattener_free(es_flattener *f)
     g_free(f);
 }
 
-const char *es_flattener_style_name(const es_flattener *f, const char *name, char *buf, size_t len)
-{
-    g_strlcpy(buf, name, len);
-    if (f->style == ES_NAMES_UNDERSCORE)
-        g_strdelimit(buf, ".", '_');
-    return buf;
-}
-
 static bool excluded(const es_flattener *f, const char *abbrev)
 {
     for (char **e = f->exclude; *e; e++) {
@@ -147,8 +142,8 @@ static bool excluded(const es_flattener *f, const char *abbrev)
     return false;
 }
 
-/* JSON kind shared by every field registered under hf's name. */
-static value_kind family_kind(header_field_info *hf)
+/* How every field registered under hf's name is written and mapped. */
+static value_kind family_kind(header_field_info *hf, es_map_class *cls)
 {
     while (hf->same_name_prev_id != -1) {
         header_field_info *prev = proto_registrar_get_nth((guint)hf->same_name_prev_id);
@@ -157,15 +152,20 @@ static value_kind family_kind(header_field_info *hf)
         hf = prev;
     }
     json_kind seen = JK_NONE;
+    value_kind kind = KIND_NATIVE;
+    *cls = ES_MAP_NONE;
     for (; hf; hf = hf->same_name_next) {
         json_kind k = json_kind_of(hf->type);
         if (k == JK_NONE)
             continue;
         if (seen != JK_NONE && k != seen)
-            return KIND_STRING;
+            kind = KIND_STRING;
         seen = k;
+        *cls = es_map_merge(*cls, es_map_class_of(hf->type));
     }
-    return KIND_NATIVE;
+    if (kind == KIND_STRING)
+        *cls = ES_MAP_KEYWORD;
+    return kind;
 }
 
 static void grow_per_key(es_flattener *f, size_t need)
@@ -199,8 +199,9 @@ static int32_t classify(es_flattener *f, header_field_info *hf)
     if (found) {
         int32_t idx = GPOINTER_TO_INT(found) - 1;
         key *k = &g_array_index(f->keys, key, idx);
+        es_map_class cls;
         /* Another name mapped onto the same member (underscore style). */
-        if (strcmp(k->name, name) != 0 || family_kind(hf) == KIND_STRING)
+        if (strcmp(k->name, name) != 0 || family_kind(hf, &cls) == KIND_STRING)
             k->kind = KIND_STRING;
         g_free(name);
         return idx;
@@ -213,8 +214,10 @@ static int32_t classify(es_flattener *f, header_field_info *hf)
     esbuf_putc(&enc, '"');
     k.encoded = enc.data;
     k.len = enc.len;
-    k.kind = family_kind(hf);
+    es_map_class cls;
+    k.kind = family_kind(hf, &cls);
     k.name = name;
+    es_schema_add(f->schema, name, cls);
     g_array_append_val(f->keys, k);
     int32_t idx = (int32_t)f->keys->len - 1;
     g_hash_table_insert(f->key_by_name, (gpointer)k.name, GINT_TO_POINTER(idx + 1));

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "jsonw.h"
+#include "schema.h"
 #include "settings.h"
 
 struct _proto_node;
@@ -21,15 +22,12 @@ struct _proto_node;
 typedef struct es_flattener es_flattener;
 
 /* A flattener for the given settings (protocols, exclude, max_bytes) and
- * field-name style (dotted or underscore). */
-es_flattener *es_flattener_new(const es_settings *s, es_name_style style);
+ * field-name style (dotted or underscore).  Each member name is added to
+ * schema (not owned) before the first document that carries it. */
+es_flattener *es_flattener_new(const es_settings *s, es_name_style style, es_schema *schema);
 void es_flattener_free(es_flattener *f);
 
 /* Writes the fields of tree as members of the object w is in. */
 void es_flatten(es_flattener *f, struct _proto_node *tree, jsonw *w);
-
-/* The member name of a field name in this flattener's style, encoded as a
- * JSON string (for the metadata members written beside the fields). */
-const char *es_flattener_style_name(const es_flattener *f, const char *name, char *buf, size_t len);
 
 #endif

@@ -22,12 +22,15 @@ struct es_sender {
     es_sink sink;
     es_queue *q;
     es_batcher *batcher;
+    es_schema *schema;
     es_stats *stats;
     char *target;
 
     es_http *http;            /* HTTP sinks */
     FILE *out;                /* file and stdout sinks */
-    bool prepared;            /* cluster inspected and template installed */
+    bool prepared;            /* cluster inspected */
+    es_server_info info;
+    size_t mapped;            /* schema fields already in the template and indices */
     es_name_style style;
     int64_t prepare_not_before_us;
     bool fatal;               /* e.g. authentication refused: stop trying */
@@ -127,22 +130,58 @@ static bool prepare_cluster(es_sender *s, unsigned timeout_s)
              "documents may be rejected (set es.name_style to underscore)",
              info.opensearch ? "OpenSearch" : "Elasticsearch", info.version);
 
-    if (s->settings.template) {
-        char *name = es_template_name(s->settings.index);
-        char *path = g_strdup_printf("/_index_template/%s", name);
-        char *body = es_template_body(&info, s->style, s->settings.index);
-        es_http_request(s->http, "PUT", path, body, strlen(body), timeout_s, &res);
-        if (res.transport_error || res.status != 200) {
-            char *why = res.transport_error ? g_strdup(res.error)
-                                            : es_error_summary(res.body->str, res.body->len);
-            warn(s, false, "could not install index template %s: %s", name, why);
+    s->info = info;
+    s->prepared = true;
+    return true;
+}
+
+/* Puts the fields of the schema not mapped yet into the index template
+ * (new indices) and into the existing indices of the pattern, before any
+ * document that carries them.  False if the cluster could not be reached. */
+static bool update_mappings(es_sender *s)
+{
+    size_t count = es_schema_count(s->schema);
+    if (count == s->mapped || !s->settings.template) {
+        s->mapped = count;
+        return true;
+    }
+    es_http_result res;
+    char *name = es_template_name(s->settings.index);
+    char *path = g_strdup_printf("/_index_template/%s", name);
+    char *body = es_template_body(&s->info, s->style, s->settings.index, s->schema);
+    es_http_request(s->http, "PUT", path, body, strlen(body), SETUP_TIMEOUT_S * 6, &res);
+    bool reached = !res.transport_error;
+    if (reached && res.status != 200) {
+        char *why = es_error_summary(res.body->str, res.body->len);
+        warn(s, false, "could not install index template %s: %s", name, why);
+        g_free(why);
+    }
+    g_free(body);
+    g_free(path);
+    g_free(name);
+
+    if (reached) {
+        char *glob = es_index_glob(s->settings.index);
+        path = g_strdup_printf("/%s/_mapping?allow_no_indices=true&ignore_unavailable=true", glob);
+        body = es_mapping_body(s->schema, s->mapped, count);
+        es_http_request(s->http, "PUT", path, body, strlen(body), SETUP_TIMEOUT_S * 6, &res);
+        reached = !res.transport_error;
+        if (reached && res.status != 200 && res.status != 404) {
+            char *why = es_error_summary(res.body->str, res.body->len);
+            warn(s, false, "could not add %zu field mappings to %s: %s", count - s->mapped, glob, why);
             g_free(why);
         }
         g_free(body);
         g_free(path);
-        g_free(name);
+        g_free(glob);
     }
-    s->prepared = true;
+    if (!reached) {
+        warn(s, true, "cannot reach %s: %s; documents are kept and sent once it answers",
+             res.node, res.error);
+        es_http_node_failed(s->http, res.node);
+        return false;
+    }
+    s->mapped = count;
     return true;
 }
 
@@ -375,6 +414,13 @@ static gpointer sender_main(gpointer data)
             es_batch *b = next_batch(s, now, stopping);
             if (!b)
                 break;
+            /* Every field of b is in the schema already: map before sending. */
+            if (s->http && !update_mappings(s)) {
+                s->lookahead = b;
+                s->prepared = false;
+                s->prepare_not_before_us = now + backoff_us(s, 4, 0);
+                break;
+            }
             sent_any = true;
             if (!s->http) {
                 if (!write_batch(s, b))
@@ -408,7 +454,8 @@ static gpointer sender_main(gpointer data)
 }
 
 es_sender *es_sender_start(const es_settings *st, const es_sink *sink, es_queue *q,
-                           es_batcher *b, es_stats *stats, es_name_style *style, GError **err)
+                           es_batcher *b, es_schema *schema, es_stats *stats,
+                           es_name_style *style, GError **err)
 {
     es_sender *s = g_new0(es_sender, 1);
     es_settings_copy(&s->settings, st);
@@ -417,6 +464,7 @@ es_sender *es_sender_start(const es_settings *st, const es_sink *sink, es_queue 
     s->sink.path = g_strdup(sink->path);
     s->q = q;
     s->batcher = b;
+    s->schema = schema;
     s->stats = stats;
     s->rand = g_rand_new();
     g_mutex_init(&s->lock);

@@ -18,17 +18,21 @@
 #include "bulk.h"
 #include "esapi.h"
 #include "queue.h"
+#include "schema.h"
 #include "settings.h"
 #include "stats.h"
 
 typedef struct es_sender es_sender;
 
 /* Starts delivering to sink.  For an HTTP sink it first asks the cluster
- * what it is (GET /) and installs the index template, waiting a few seconds
- * at most; *style receives the field-name style to write documents in.  The
- * sender uses q, b and st but does not own them; they must outlive it. */
+ * what it is (GET /), waiting a few seconds at most; *style receives the
+ * field-name style to write documents in.  Before sending a batch it maps
+ * the schema's new fields (index template and existing indices).  The
+ * sender uses q, b, schema and st but does not own them; they must outlive
+ * it. */
 es_sender *es_sender_start(const es_settings *s, const es_sink *sink, es_queue *q,
-                           es_batcher *b, es_stats *st, es_name_style *style, GError **err);
+                           es_batcher *b, es_schema *schema, es_stats *st,
+                           es_name_style *style, GError **err);
 
 /* Wakes the sender after a batch was queued; callable from any thread. */
 void es_sender_notify(es_sender *snd);

@@ -102,7 +102,11 @@ static JsonObject *object_at(JsonNode *root, const char *path)
 static void test_template(void)
 {
     es_server_info es8 = {.major = 8, .minor = 15};
-    char *body = es_template_body(&es8, ES_NAMES_DOTTED, "packets-%Y.%m.%d");
+    es_schema *schema = es_schema_new();
+    es_schema_add(schema, "@timestamp", ES_MAP_DATE);
+    es_schema_add(schema, "es.raw", ES_MAP_BINARY);
+    es_schema_add(schema, "gquic.cid", ES_MAP_ULONG);
+    char *body = es_template_body(&es8, ES_NAMES_DOTTED, "packets-%Y.%m.%d", schema);
     JsonParser *p = json_parser_new();
     g_assert_true(json_parser_load_from_data(p, body, -1, NULL));
     JsonNode *root = json_parser_get_root(p);
@@ -113,19 +117,33 @@ static void test_template(void)
     g_assert_false(json_object_get_boolean_member(m, "date_detection"));
     JsonObject *ts = object_at(root, "template/mappings/properties/@timestamp");
     g_assert_cmpstr(json_object_get_string_member(ts, "type"), ==, "date_nanos");
+    g_assert_true(json_object_get_boolean_member(ts, "ignore_malformed"));
     JsonObject *raw = object_at(root, "template/mappings/properties/es.raw");
     g_assert_cmpstr(json_object_get_string_member(raw, "type"), ==, "binary");
+    JsonObject *cid = object_at(root, "template/mappings/properties/gquic.cid");
+    g_assert_cmpstr(json_object_get_string_member(cid, "type"), ==, "unsigned_long");
     JsonObject *st = object_at(root, "template/settings");
     g_assert_true(json_object_get_boolean_member(st, "index.mapping.total_fields.ignore_dynamic_beyond_limit"));
     g_object_unref(p);
     g_free(body);
 
     es_server_info os = {.opensearch = true, .major = 2, .minor = 17};
-    body = es_template_body(&os, ES_NAMES_UNDERSCORE, "packets-%Y.%m.%d");
+    es_schema *under = es_schema_new();
+    es_schema_add(under, "es_raw", ES_MAP_BINARY);
+    body = es_template_body(&os, ES_NAMES_UNDERSCORE, "packets-%Y.%m.%d", under);
     g_assert_null(strstr(body, "subobjects"));
     g_assert_null(strstr(body, "ignore_dynamic_beyond_limit"));
-    g_assert_nonnull(strstr(body, "\"es_raw\""));
+    g_assert_nonnull(strstr(body, "\"es_raw\":{\"type\":\"binary\"}"));
     g_free(body);
+    es_schema_free(under);
+
+    body = es_mapping_body(schema, 2, 3);
+    g_assert_cmpstr(body, ==, "{\"properties\":{\"gquic.cid\":{\"type\":\"unsigned_long\"}}}");
+    g_free(body);
+    es_schema_free(schema);
+    char *glob = es_index_glob("pk-%Y");
+    g_assert_cmpstr(glob, ==, "pk-*");
+    g_free(glob);
 
     char *name = es_template_name("packets-%Y.%m.%d");
     g_assert_cmpstr(name, ==, "wireshark-es-packets");

@@ -1,0 +1,115 @@
+/* schema.c — the fields the exporter has written so far, with their mapping.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "schema.h"
+
+#include <glib.h>
+
+typedef struct field {
+    char *name;
+    es_map_class cls;
+} field;
+
+struct es_schema {
+    GMutex lock;
+    GArray *fields;
+};
+
+es_map_class es_map_merge(es_map_class a, es_map_class b)
+{
+    if (a == b || b == ES_MAP_NONE)
+        return a;
+    if (a == ES_MAP_NONE)
+        return b;
+    bool num_a = a == ES_MAP_LONG || a == ES_MAP_ULONG || a == ES_MAP_DOUBLE;
+    bool num_b = b == ES_MAP_LONG || b == ES_MAP_ULONG || b == ES_MAP_DOUBLE;
+    /* Signed and unsigned 64-bit values together fit only a double. */
+    if (num_a && num_b)
+        return ES_MAP_DOUBLE;
+    return ES_MAP_KEYWORD;
+}
+
+static void type(jsonw *w, const char *t)
+{
+    jw_key(w, "type");
+    jw_string(w, t, strlen(t));
+}
+
+void es_map_property(jsonw *w, es_map_class c)
+{
+    jw_begin_object(w);
+    switch (c) {
+    case ES_MAP_LONG: type(w, "long"); break;
+    case ES_MAP_ULONG: type(w, "unsigned_long"); break;
+    case ES_MAP_DOUBLE: type(w, "double"); break;
+    case ES_MAP_BOOLEAN: type(w, "boolean"); break;
+    case ES_MAP_DATE:
+        /* Wireshark times can be anything (year 1900, 2106): a value
+         * date_nanos cannot hold is left out instead of failing the frame. */
+        type(w, "date_nanos");
+        jw_key(w, "ignore_malformed");
+        jw_bool(w, true);
+        break;
+    case ES_MAP_IP: type(w, "ip"); break;
+    case ES_MAP_BYTES:
+        type(w, "keyword");
+        jw_key(w, "ignore_above");
+        jw_uint(w, 1024);
+        break;
+    case ES_MAP_BINARY: type(w, "binary"); break;
+    case ES_MAP_NONE:
+    case ES_MAP_KEYWORD:
+        type(w, "keyword");
+        jw_key(w, "ignore_above");
+        jw_uint(w, 8191);   /* Lucene's term limit is 32766 bytes of UTF-8 */
+        break;
+    }
+    jw_end_object(w);
+}
+
+es_schema *es_schema_new(void)
+{
+    es_schema *s = g_new0(es_schema, 1);
+    g_mutex_init(&s->lock);
+    s->fields = g_array_new(FALSE, FALSE, sizeof(field));
+    return s;
+}
+
+void es_schema_free(es_schema *s)
+{
+    if (!s)
+        return;
+    for (guint i = 0; i < s->fields->len; i++)
+        g_free(g_array_index(s->fields, field, i).name);
+    g_array_free(s->fields, TRUE);
+    g_mutex_clear(&s->lock);
+    g_free(s);
+}
+
+void es_schema_add(es_schema *s, const char *name, es_map_class c)
+{
+    field f = {g_strdup(name), c};
+    g_mutex_lock(&s->lock);
+    g_array_append_val(s->fields, f);
+    g_mutex_unlock(&s->lock);
+}
+
+size_t es_schema_count(es_schema *s)
+{
+    g_mutex_lock(&s->lock);
+    size_t n = s->fields->len;
+    g_mutex_unlock(&s->lock);
+    return n;
+}
+
+void es_schema_write(es_schema *s, size_t from, size_t to, jsonw *w)
+{
+    g_mutex_lock(&s->lock);
+    for (size_t i = from; i < to && i < s->fields->len; i++) {
+        const field *f = &g_array_index(s->fields, field, i);
+        jw_key(w, f->name);
+        es_map_property(w, f->cls);
+    }
+    g_mutex_unlock(&s->lock);
+}

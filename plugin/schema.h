@@ -1,0 +1,55 @@
+/* schema.h — the fields the exporter has written so far, with their mapping.
+ *
+ * Every member name is registered here, with its Elasticsearch type, before
+ * the first document that carries it is queued.  The sender puts the fields
+ * it has not mapped yet into the index template and the existing indices
+ * before it sends that document, so nothing is left to dynamic mapping
+ * (which would guess `long` for an unsigned 64-bit value, or lock a field to
+ * the type of its first value).  Append-only and thread-safe: the dissection
+ * thread adds, the sender reads.  Plain C + glib.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef ES_SCHEMA_H
+#define ES_SCHEMA_H
+
+#include <stddef.h>
+
+#include "jsonw.h"
+
+/* How a field is mapped; see es_map_property() for each one's mapping. */
+typedef enum {
+    ES_MAP_NONE,      /* no value (protocols, labels) */
+    ES_MAP_LONG,      /* signed and unsigned integers up to 63 bits */
+    ES_MAP_ULONG,     /* unsigned 64-bit integers */
+    ES_MAP_DOUBLE,    /* floats, relative times (seconds) */
+    ES_MAP_BOOLEAN,
+    ES_MAP_DATE,      /* absolute times, RFC 3339 with nanoseconds */
+    ES_MAP_IP,        /* IPv4 and IPv6 addresses */
+    ES_MAP_KEYWORD,   /* strings, MAC addresses, OIDs, GUIDs, ... */
+    ES_MAP_BYTES,     /* byte arrays as hex */
+    ES_MAP_BINARY,    /* base64 (the raw frame) */
+} es_map_class;
+
+/* The class of a field registered under several types: the one that
+ * accepts every value of each. */
+es_map_class es_map_merge(es_map_class a, es_map_class b);
+
+/* Writes the mapping object of a class ({"type":"long"}, ...). */
+void es_map_property(jsonw *w, es_map_class c);
+
+typedef struct es_schema es_schema;
+
+es_schema *es_schema_new(void);
+void es_schema_free(es_schema *s);
+
+/* Registers a field (copying name). */
+void es_schema_add(es_schema *s, const char *name, es_map_class c);
+
+size_t es_schema_count(es_schema *s);
+
+/* Writes the fields [from, to) as members "name":{mapping} of the object w
+ * is in. */
+void es_schema_write(es_schema *s, size_t from, size_t to, jsonw *w);
+
+#endif
