@@ -162,13 +162,17 @@ char *es_index_glob(const char *index_pattern)
     return glob;
 }
 
-char *es_mapping_body(es_schema *schema, size_t from, size_t to)
+char *es_mapping_body(es_schema *schema, size_t from, size_t to, es_name_style style)
 {
     esbuf out;
     jsonw w;
     esbuf_init(&out, 4096, 64u << 20);
     jw_init(&w, &out);
     jw_begin_object(&w);
+    if (style == ES_NAMES_DOTTED) {
+        jw_key(&w, "subobjects");
+        jw_bool(&w, false);
+    }
     jw_key(&w, "properties");
     jw_begin_object(&w);
     es_schema_write(schema, from, to, &w);

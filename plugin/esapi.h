@@ -56,8 +56,9 @@ char *es_template_body(const es_server_info *info, es_name_style style, const ch
 char *es_index_glob(const char *index_pattern);
 
 /* {"properties":{...}} for the fields [from, to) of schema: the body of
- * PUT <indices>/_mapping. */
-char *es_mapping_body(es_schema *schema, size_t from, size_t to);
+ * PUT <indices>/_mapping.  Dotted style repeats "subobjects": false so the
+ * dotted names stay leaf fields whatever the update is parsed against. */
+char *es_mapping_body(es_schema *schema, size_t from, size_t to, es_name_style style);
 
 /* Writes the metadata field name `name` (e.g. "raw") in the given style:
  * "es.raw" or "es_raw". */

@@ -163,7 +163,7 @@ static bool update_mappings(es_sender *s)
     if (reached) {
         char *glob = es_index_glob(s->settings.index);
         path = g_strdup_printf("/%s/_mapping?allow_no_indices=true&ignore_unavailable=true", glob);
-        body = es_mapping_body(s->schema, s->mapped, count);
+        body = es_mapping_body(s->schema, s->mapped, count, s->style);
         es_http_request(s->http, "PUT", path, body, strlen(body), SETUP_TIMEOUT_S * 6, &res);
         reached = !res.transport_error;
         if (reached && res.status != 200 && res.status != 404) {

@@ -355,7 +355,9 @@ class JsonTokens:
     def __init__(self, raw):
         self.b, self.n, self.i = raw, len(raw), 0
         self.last = 0           # start offset of the last returned token
-        self.stack = []         # [kind, start, names, state] with state in {first, name, comma}
+        # open containers: [kind "{" or "[", start offset, field names seen, state], the state being
+        # what comes next: "first" entry, a "value" after a name, a "comma", or an entry "after_comma"
+        self.stack = []
 
     def _fail(self, msg, ptr):
         raise JsonSyntaxError(msg, ptr, self.last)
@@ -396,8 +398,9 @@ class JsonTokens:
             parts.append(b[i:m.end()])
             i = m.end()
             if i >= self.n:
-                msg = "in field name" if field_name else ": was expecting closing quote for a string value"
-                raise JsonSyntaxError(f"Unexpected end-of-input {msg}".replace(" :", ":"), self.n, self.last, eof=True)
+                msg = ("Unexpected end-of-input in field name" if field_name
+                       else "Unexpected end-of-input: was expecting closing quote for a string value")
+                raise JsonSyntaxError(msg, self.n, self.last, eof=True)
             c = b[i]
             if c == 0x22:
                 i += 1
@@ -414,7 +417,8 @@ class JsonTokens:
                     parts.append(b[i:i + 2])
                     i += 2
                 elif not esc:
-                    raise JsonSyntaxError("Unexpected end-of-input in character escape sequence", self.n, self.last, True)
+                    raise JsonSyntaxError("Unexpected end-of-input in character escape sequence", self.n, self.last,
+                                          eof=True)
                 else:
                     ch = self._char_at(i + 1)
                     self._fail(f"Unrecognized character escape {_char_desc(ch)}", i + 2)
@@ -436,7 +440,7 @@ class JsonTokens:
             return Token("VALUE_STRING", i, end)
         if c == 0x2D or 0x30 <= c <= 0x39:
             m = _NUMBER.match(b, i)
-            if m is None or m.end() == i + (c == 0x2D):
+            if m is None:                                  # a lone minus sign
                 if c == 0x2D and b[i + 1:i + 2] in (b"I", b"N"):
                     word = _IDENT.match(b[i + 1:i + 40].decode("utf-8", "replace")).group()
                     if word in ("Infinity", "NaN"):
@@ -594,6 +598,30 @@ def scan_tree(raw):
     return build(first), toks
 
 
+def xcontent_error(raw, err):
+    """A whole-request JSON error (JsonXContentParser wraps Jackson exceptions)."""
+    ln, col = line_col(raw, err.ptr)
+    suffix = f"\n at [Source: {source_description(raw)}; line: {ln}, column: {col}]"
+    return EsError("x_content_parse_exception", f"[{ln}:{col}] {err.message}{suffix}", 400, es=False,
+                   cause=EsError("json_e_o_f_exception" if err.eof else "json_parse_exception", err.message + suffix,
+                                 es=False))
+
+
+def parse_body_json(raw):
+    """A JSON request body, read with Jackson's strictness; syntax errors fail the request."""
+    if not raw:
+        return None
+    try:
+        return loads_strict(raw)
+    except (ValueError, _Duplicate, UnicodeDecodeError, RecursionError):
+        pass
+    try:
+        scan_tree(raw)
+    except JsonSyntaxError as err:
+        raise xcontent_error(raw, err) from None
+    raise iae("Malformed request body")
+
+
 class Locator:
     """Answers "where is this value" for error messages, scanning the source only on demand."""
 
@@ -631,11 +659,6 @@ class Locator:
     def suffix(self, line, col):
         return f"\n at [Source: {source_description(self.raw)}; line: {line}, column: {col}]"
 
-    def end_location(self):
-        """Location of the root object's closing brace (the parser's last token)."""
-        node = self.node(())
-        return line_col(self.raw, max(node.end - 1, 0))
-
 
 # --------------------------------------------------------------------------------------------
 # Dates (java.time semantics for the formats Elasticsearch uses by default)
@@ -646,9 +669,10 @@ DYNAMIC_DATE_FORMATS = ["strict_date_optional_time", "yyyy/MM/dd HH:mm:ss||yyyy/
 _ISO = re.compile(r"([+-]?\d{4,9})-(\d{2})-(\d{2})(?:T(?:(\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?)?"
                   r"(Z|[+-]\d{2}(?::?\d{2})?)?)?")
 _EPOCH = re.compile(r"-?\d+(?:\.\d{1,6})?")
+# named ISO-8601 formats, all read like strict_date_optional_time
 _NAMED_FORMATS = {"strict_date_optional_time", "date_optional_time", "strict_date_optional_time_nanos",
                   "strict_date_time", "date_time", "strict_date_time_no_millis", "date_time_no_millis",
-                  "strict_date", "date", "epoch_millis", "epoch_second"}
+                  "strict_date", "date"}
 _PATTERN_TOKENS = re.compile(r"'[^']*'|y+|u+|M+|d+|H+|h+|m+|s+|S+|Z+|X+|x+|a|[^a-zA-Z']")
 
 
@@ -787,8 +811,8 @@ _BIG_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _JAVA_DOUBLE = re.compile(r"[+-]?(?:NaN|Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[fFdD]?)")
 
 
-def java_to_integer(text, coerce, long_type):
-    """AbstractXContentParser.toLong / toInt."""
+def java_to_integer(text, long_type):
+    """AbstractXContentParser.toLong / toInt with coercion (decimals are truncated)."""
     lo, hi = LONG_RANGE if long_type else INT_RANGE
     if re.fullmatch(r"[+-]?\d+", text) and lo <= int(text) <= hi:
         return int(text)
@@ -797,8 +821,6 @@ def java_to_integer(text, coerce, long_type):
     d = decimal.Decimal(text)
     if d < lo or d > hi:
         raise iae(f"Value [{text}] is out of range for {'a long' if long_type else 'an integer'}")
-    if not coerce and d != d.to_integral_value():
-        raise iae(f"Value [{text}] has a decimal part")
     return int(d)
 
 
@@ -851,7 +873,6 @@ OBJECT_PARAMS = {"type", "properties", "dynamic", "enabled", "include_in_parent"
 METADATA_FIELDS = {"_id", "_index", "_routing", "_source", "_ignored", "_field_names", "_seq_no", "_version",
                    "_tier", "_data_stream_timestamp", "_nested_path", "_ignored_source"}
 MATCH_MAPPING_TYPES = ["object", "string", "long", "double", "boolean", "date", "binary"]
-STRING_DEFAULT = {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}}
 
 
 def is_object_def(d):
@@ -921,9 +942,8 @@ class MappingParser:
         for key in ("match_mapping_type", "unmatch_mapping_type"):
             for mmt in _as_list(spec.get(key)):
                 if mmt != "*" and mmt not in MATCH_MAPPING_TYPES:
-                    raise EsError("mapper_parsing_exception",
-                                  f"No field type matched on [{mmt}], possible values are {MATCH_MAPPING_TYPES}"
-                                  .replace("'", ""))
+                    raise EsError("mapper_parsing_exception", f"No field type matched on [{mmt}], possible "
+                                  f"values are {_java_list(MATCH_MAPPING_TYPES)}")
         if "mapping" not in spec and "runtime" not in spec:
             raise EsError("mapper_parsing_exception",
                           f"template [{name}] must have either mapping or runtime set")
@@ -971,8 +991,8 @@ class MappingParser:
                 raise EsError("mapper_parsing_exception",
                               f"Mapping definition for [{name}] has unsupported parameters: " + _remaining(extra))
             if not parent_subobjects:
-                raise iae(f"Tried to add subobject [{name}] to object [{full.rsplit('.', 1)[0] if '.' in full else '_doc'}]"
-                          " which does not support subobjects")
+                parent = full.rsplit(".", 1)[0] if "." in full else "_doc"
+                raise iae(f"Tried to add subobject [{name}] to object [{parent}] which does not support subobjects")
             self._check_dynamic(fdef.get("dynamic"), name)
             subobjects = self._subobjects(fdef)
             if "properties" in fdef:
@@ -1033,7 +1053,8 @@ def _merge_properties(base, update, prefix, reason):
         if old_obj != new_obj:
             if old_obj:
                 raise iae(f"can't merge a non object mapping [{full}] with an object mapping")
-            raise iae(f"mapper [{full}] cannot be changed from type [{old.get('type')}] to [{new.get('type', 'object')}]")
+            raise iae(f"mapper [{full}] cannot be changed from type [{old.get('type')}] to "
+                      f"[{new.get('type', 'object')}]")
         if old_obj:
             merged = dict(old)
             for k, v in new.items():
@@ -1192,7 +1213,8 @@ class DocParser:
 
     def _field_error(self, full, ftype, value, jpath, cause):
         preview = java_value(value.as_dict() if isinstance(value, Expanded) else value)
-        # reading the preview leaves the parser on the value's last token (FieldMapper.rethrowAsDocumentParsingException)
+        # reading the preview leaves the parser on the value's last token
+        # (FieldMapper.rethrowAsDocumentParsingException)
         where = "last" if isinstance(value, (dict, Expanded)) else "start"
         return self._doc_error(f"failed to parse field [{full}] of type [{ftype}] in document with id "
                                f"'{self.id}'. Preview of field's value: '{preview}'", jpath, where, cause)
@@ -1206,8 +1228,17 @@ class DocParser:
         subobjects = root.get("subobjects", True) if self.profile.subobjects else True
         ctx = ObjCtx("", root, _dynamic_of(root, "true"), subobjects, False)
         self._body(ctx, source, ())
+        if self.index.data_stream:
+            self._check_timestamp(source)
         self._check_mapping_update()
         return self
+
+    def _check_timestamp(self, source):
+        """DataStreamTimestampFieldMapper.postParse: exactly one @timestamp value."""
+        stamps = values_at(source, "@timestamp")
+        if len(stamps) != 1:
+            problem = "is missing" if not stamps else "encountered multiple values"
+            raise self._failed(f"data stream timestamp field [@timestamp] {problem}", (), "last")
 
     def _body(self, ctx, obj, jpath):
         if isinstance(obj, Expanded):
@@ -1511,7 +1542,7 @@ class DocParser:
             except EsError as e:
                 raise self._failed(e.reason, jpath) from None
         elif kind == "string":
-            fdef = {"type": "text", "fields": {"keyword": dict(STRING_DEFAULT["fields"]["keyword"])}}
+            fdef = {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}}
         elif kind == "date" and fmt != "strict_date_optional_time":
             fdef = {"type": "date", "format": fmt}
         else:
@@ -1634,7 +1665,7 @@ class DocParser:
                 if not coerce:
                     raise Malformed(iae(f"{'Long' if long_type else 'Integer'} value passed as String"))
                 try:
-                    n = java_to_integer(value, coerce, long_type)
+                    n = java_to_integer(value, long_type)
                 except EsError as e:
                     raise Malformed(e) from None
             else:
@@ -1870,14 +1901,14 @@ class Doc:
 
 class Index:
     def __init__(self, name, settings, mapping, profile, data_stream=None):
-        self.name, self.uuid, self.data_stream, self.profile = name, new_uuid(), data_stream, profile
+        self.name, self.uuid, self.data_stream = name, new_uuid(), data_stream
         self.created = int(time.time() * 1000)
         self.settings = {"index.number_of_shards": "1", "index.number_of_replicas": "1", **settings,
                          "index.uuid": self.uuid, "index.creation_date": str(self.created),
                          "index.provided_name": name, "index.version.created": profile.index_version}
         self.mapping = mapping
         self.docs = {}                # _id -> Doc (normal mode)
-        self.versions = {}            # _id -> version (fast mode keeps no sources)
+        self.versions = {}            # _id -> (version, seq_no) in --fast mode, which keeps no sources
         self.tombstones = {}          # _id -> version of deleted documents
         self.seq_no = -1
         self.refreshed_at = time.monotonic()
@@ -2034,8 +2065,8 @@ TEMPLATE_BODY_KEYS = {"settings", "mappings", "aliases", "lifecycle"}
 class Cluster:
     """All cluster state, guarded by one lock."""
 
-    def __init__(self, profile, fast=False):
-        self.profile, self.fast = profile, fast
+    def __init__(self, profile):
+        self.profile = profile
         self.lock = threading.RLock()
         self.cluster_uuid, self.node_name = new_uuid(), "esserver-0"
         self.order = itertools.count()
@@ -2053,9 +2084,8 @@ class Cluster:
         """Concrete indices an expression names (comma lists, wildcards, data streams, _all)."""
         out = []
         for part in (expression or "_all").split(","):
-            if part in ("_all", "*", ""):
-                out += [i for i in self.indices.values() if not i.hidden]
-                continue
+            if part in ("_all", ""):
+                part = "*"
             if "*" in part:
                 hidden_ok = part.startswith(".")
                 out += [i for n, i in self.indices.items() if simple_match(part, n) and (hidden_ok or not i.hidden)]
@@ -2496,15 +2526,6 @@ class BulkItem:
         self.doc = self.update = self.source = self.error = None
 
 
-def xcontent_error(raw, err):
-    """A whole-request JSON error (JsonXContentParser wraps Jackson exceptions)."""
-    ln, col = line_col(raw, err.ptr)
-    suffix = f"\n at [Source: {source_description(raw)}; line: {ln}, column: {col}]"
-    return EsError("x_content_parse_exception", f"[{ln}:{col}] {err.message}{suffix}", 400, es=False,
-                   cause=EsError("json_e_o_f_exception" if err.eof else "json_parse_exception", err.message + suffix,
-                                 es=False))
-
-
 class BulkParser:
     def __init__(self, profile, default_index):
         self.profile, self.default_index = profile, default_index
@@ -2533,7 +2554,7 @@ class BulkParser:
                 i += 1
                 item.doc = doc[:-1] if doc.endswith(b"\r") else doc
                 if item.action == "update":
-                    item.update = self._update_body(item.doc)
+                    item.update = parse_update_body(item.doc)
             items.append(item)
         if tail:
             raise unterminated()
@@ -2633,25 +2654,19 @@ class BulkParser:
                 raise iae(f"Update request in line [{lineno}] does not accept dynamic_templates")
         return BulkItem(action, params, lineno, self.default_index)
 
-    @staticmethod
-    def _update_body(doc):
-        try:
-            body = loads_strict(doc)
-        except (ValueError, _Duplicate, UnicodeDecodeError):
-            try:
-                scan_tree(doc)
-            except JsonSyntaxError as err:
-                raise xcontent_error(doc, err) from None
-            raise iae("Malformed update request") from None
-        if not isinstance(body, dict):
-            raise EsError("x_content_parse_exception", "[1:1] [UpdateRequest] Expected START_OBJECT but was: "
-                          + ("START_ARRAY" if isinstance(body, list) else "VALUE_STRING"), es=False)
-        for key in body:
-            if key not in UPDATE_KEYS:
-                line, col = Locator(doc).at((key,), "key")
-                raise EsError("x_content_parse_exception", f"[{line}:{col}] [UpdateRequest] unknown field [{key}]",
-                              es=False)
-        return body
+
+def parse_update_body(doc):
+    """An update action's document line (UpdateRequest.fromXContent)."""
+    body = parse_body_json(doc)
+    if not isinstance(body, dict):
+        raise EsError("x_content_parse_exception", "[1:1] [UpdateRequest] Expected START_OBJECT but was: "
+                      + ("START_ARRAY" if isinstance(body, list) else "VALUE_STRING"), es=False)
+    for key in body:
+        if key not in UPDATE_KEYS:
+            line, col = Locator(doc).at((key,), "key")
+            raise EsError("x_content_parse_exception", f"[{line}:{col}] [UpdateRequest] unknown field [{key}]",
+                          es=False)
+    return body
 
 
 def validate_bulk(items):
@@ -3195,7 +3210,7 @@ def check_params(path, params, allowed):
         text = f"[{name}]"
         if scored:
             keys = [c for _, c in scored]
-            text += " -> did you mean " + (f"[{keys[0]}]" if len(keys) == 1 else "any of [" + ", ".join(keys) + "]") + "?"
+            text += " -> did you mean " + (f"[{keys[0]}]" if len(keys) == 1 else "any of " + _java_list(keys)) + "?"
         parts.append(text)
     raise iae(f"request [{path}] contains unrecognized parameter{'s' if len(invalid) > 1 else ''}: " + ", ".join(parts))
 
@@ -3216,21 +3231,6 @@ def human_bytes(n):
         if n < 1024 or unit == "gb":
             return f"{n}{unit}" if unit == "b" else (f"{n:.1f}".rstrip("0").rstrip(".") + unit)
         n /= 1024
-
-
-def parse_body_json(raw):
-    """A JSON request body (search, mappings, templates), read with Jackson's strictness."""
-    if not raw:
-        return None
-    try:
-        return loads_strict(raw)
-    except (ValueError, _Duplicate, UnicodeDecodeError, RecursionError):
-        pass
-    try:
-        scan_tree(raw)
-    except JsonSyntaxError as err:
-        raise xcontent_error(raw, err) from None
-    raise iae("Malformed request body")
 
 
 class Request:
@@ -3299,7 +3299,7 @@ class App:
     def __init__(self, profile, options):
         self.profile = profile
         self.fast = options.fast
-        self.cluster = Cluster(profile, fast=options.fast)
+        self.cluster = Cluster(profile)
         self.faults = Faults(options.seed)
         self.stats = Stats()
         self.user, self.password, self.api_key = options.user, options.password, options.api_key
@@ -3357,47 +3357,56 @@ class App:
     def handle(self, h):
         t0 = time.monotonic()
         target, method = h.path, h.command
-        control = target.startswith("/_test/") or target == "/_test"
         if h.too_large_early:
             self._send(h, Response(413, headers={"Connection": ["close"]}), method)
             h.close_connection = True
             return
-        raw, too_large = self._read_body(h)
-        body, compressed, error = raw, False, None
+        try:
+            raw, too_large = self._read_body(h)
+        except ValueError:                          # a malformed chunked body: give up on the connection
+            h.close_connection = True
+            return
+        body, compressed, problem = raw, False, None
         encoding = h.headers.get("Content-Encoding", "").strip().lower()
         if raw and encoding in ("gzip", "x-gzip", "deflate"):
             compressed = True
             try:
                 body, too_large = self._decompress(raw, encoding, too_large)
             except zlib.error:
-                error = SimpleError(400, "Unable to decompress the request body")
-        content_type = h.headers.get("Content-Type")
+                problem = SimpleError(400, "Unable to decompress the request body")
         req = Request(method, target, h.headers, body)
         try:
             handler, path_class, args = self.routes.match(method, req.path)
         except SimpleError as e:
-            handler, path_class, args, error = None, "other", {}, error or e
-        self.stats.request(path_class, content_type, len(raw), len(body), compressed)
-        if not control and error is None:
+            handler, path_class, args, routing_error = None, "other", {}, e
+        else:
+            routing_error = None
+        self.stats.request(path_class, h.headers.get("Content-Type"), len(raw), len(body), compressed)
+        if path_class != "test":                    # faults and security never touch the control API
             if too_large:
-                error = Response(413)
-            elif self.faults.unavailable():
+                problem = Response(413)
+            elif problem is None and self.faults.unavailable():
                 self.stats.fault("unavailable")
-                error = EsError("cluster_block_exception",
-                                "blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];", 503)
-            elif self.faults.roll("reset"):
+                problem = EsError("cluster_block_exception",
+                                  "blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];", 503)
+            elif problem is None and self.faults.roll("reset"):
                 self.stats.fault("reset")
                 if self.faults.get("reset_after_store") and handler == self.bulk:
                     self._dispatch(req, handler, args)
                 self._reset(h)
                 return
-            else:
-                error = self._check_auth(req) or self._check_content_type(req, raw)
-        response = error if isinstance(error, Response) else (
-            self._error_response(error) if error is not None else self._dispatch(req, handler, args))
-        if handler == self.bulk and error is None and self.faults.get("delay_ms") > 0:
-            self.stats.fault("delay")
-            time.sleep(self.faults.get("delay_ms") / 1000.0)
+            problem = problem or self._check_auth(req) or routing_error or self._check_content_type(req, raw)
+        else:
+            problem = problem or routing_error
+        if isinstance(problem, Response):
+            response = problem
+        elif problem is not None:
+            response = self._error_response(problem)
+        else:
+            response = self._dispatch(req, handler, args)
+            if handler == self.bulk and self.faults.get("delay_ms") > 0:
+                self.stats.fault("delay")
+                time.sleep(self.faults.get("delay_ms") / 1000.0)
         self._send(h, response, method, req)
         elapsed = round((time.monotonic() - t0) * 1000, 2)
         self.stats.note({"method": method, "path": target, "status": response.status, "bytes": len(raw), "ms": elapsed})
@@ -3494,12 +3503,9 @@ class App:
         except OSError:
             h.close_connection = True
 
-    def _error_response(self, error):
-        if isinstance(error, SimpleError):
-            return Response(error.status, error.body(), error.headers)
-        if error.type == "security_exception":
-            return Response(error.status, error.body(), dict(error.headers))
-        return Response(error.status, error.body())
+    @staticmethod
+    def _error_response(error):
+        return Response(error.status, error.body(), dict(error.headers))
 
     def _dispatch(self, req, handler, args):
         try:
@@ -3580,7 +3586,7 @@ class App:
             "relocating_shards": 0, "initializing_shards": 0, "unassigned_shards": unassigned,
             "delayed_unassigned_shards": 0, "number_of_pending_tasks": 0, "number_of_in_flight_fetch": 0,
             "task_max_waiting_in_queue_millis": 0,
-            "active_shards_percent_as_number": 100.0 * active / (active + unassigned) if active + unassigned else 100.0})
+            "active_shards_percent_as_number": 100.0 * active / max(active + unassigned, 1)})
 
     # -- bulk --------------------------------------------------------------------------------
 
@@ -3631,8 +3637,9 @@ class App:
                    or faults.get("item_429_ratio") > 0)
         fragment = ('{"%s":{"_index":%s,"_id":%s,"_version":%d,"result":"%s","_shards":%s,"_seq_no":%d,'
                     '"_primary_term":1,"status":%d}}')
-        conflict = ('{"create":{"_index":%s,"_id":"%s","status":409,"error":{"type":"version_conflict_engine_exception",'
-                    '"reason":"%s","index_uuid":"%s","shard":"0","index":%s}}}')
+        conflict = ('{"create":{"_index":%s,"_id":"%s","status":409,"error":{'
+                    '"type":"version_conflict_engine_exception","reason":"%s","index_uuid":"%s","shard":"0",'
+                    '"index":%s}}}')
         parts, errors, targets, ok = [], False, {}, {}
         for item in items:
             target = None
@@ -3728,8 +3735,7 @@ class App:
     def _current(self, idx, doc_id):
         """(version, seq_no) of a live document, or None."""
         if self.fast:
-            found = idx.versions.get(doc_id)
-            return None if found is None else found
+            return idx.versions.get(doc_id)
         doc = idx.docs.get(doc_id)
         return None if doc is None else (doc.version, doc.seq_no)
 
@@ -3772,16 +3778,6 @@ class App:
         parser = DocParser(idx, self.profile, item.id, raw, item.params.get("dynamic_templates"),
                            self.faults.get("reject_field"), lambda: self.stats.fault("reject_field"))
         parser.parse(source)
-        if idx.data_stream:
-            stamps = values_at(source, "@timestamp")
-            if len(stamps) != 1:
-                problem = "is missing" if not stamps else "encountered multiple values"
-                message = f"data stream timestamp field [@timestamp] {problem}"
-                if self.profile.locations:
-                    line, col = parser.loc.end_location()
-                    raise EsError(self.profile.doc_error, f"[{line}:{col}] failed to parse: {message}", cause=iae(message))
-                raise EsError(self.profile.doc_error, "failed to parse", cause=iae(message))
-            parser._leaf("@timestamp", idx.leaves.get("@timestamp", {"type": "date"}), stamps[0], ("@timestamp",))
         parser.commit()
         return tuple(parser.ignored)
 
@@ -3870,7 +3866,7 @@ class App:
             item.id = auto_id()
         item.doc = req.body
         if action == "update":
-            item.update = BulkParser._update_body(req.body)
+            item.update = parse_update_body(req.body)
         elif action != "delete":
             item.source, item.error = parse_source(req.body, self.profile)
         validate_bulk([item])
@@ -3934,8 +3930,7 @@ class App:
                 self.cluster.delete_indices(name)
                 return Response(body=ACK)
             if req.method == "HEAD":
-                return Response(200 if self.cluster.resolve(name, allow_missing=True) or name in (
-                    "_all", "*") else 404)
+                return Response(200 if self.cluster.resolve(name, allow_missing=True) else 404)
             return Response(body={idx.name: idx.render() for idx in self.cluster.resolve(name)})
 
     def get_mapping(self, req, args):

@@ -137,7 +137,10 @@ static void test_template(void)
     g_free(body);
     es_schema_free(under);
 
-    body = es_mapping_body(schema, 2, 3);
+    body = es_mapping_body(schema, 2, 3, ES_NAMES_DOTTED);
+    g_assert_cmpstr(body, ==, "{\"subobjects\":false,\"properties\":{\"gquic.cid\":{\"type\":\"unsigned_long\"}}}");
+    g_free(body);
+    body = es_mapping_body(schema, 2, 3, ES_NAMES_UNDERSCORE);
     g_assert_cmpstr(body, ==, "{\"properties\":{\"gquic.cid\":{\"type\":\"unsigned_long\"}}}");
     g_free(body);
     es_schema_free(schema);
