@@ -274,7 +274,7 @@ static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t
     if (rec && rec->rec_type == REC_TYPE_PACKET) {
         const wtap_packet_header *ph = &rec->rec_header.packet_header;
         if (rec->presence_flags & WTAP_HAS_INTERFACE_ID) {
-            const char *ifname = epan_get_interface_name(pinfo->epan, ph->interface_id);
+            const char *ifname = ES_INTERFACE_NAME(pinfo, rec, ph->interface_id);
             if (ifname) {
                 jw_key_encoded(w, p->k_interface, strlen(p->k_interface));
                 jw_string(w, ifname, strlen(ifname));

@@ -143,7 +143,7 @@ static bool excluded(const es_flattener *f, const char *abbrev)
 }
 
 /* How every field registered under hf's name is written and mapped. */
-static value_kind family_kind(header_field_info *hf, es_map_class *cls)
+static value_kind family_kind(const header_field_info *hf, es_map_class *cls)
 {
     while (hf->same_name_prev_id != -1) {
         header_field_info *prev = proto_registrar_get_nth((guint)hf->same_name_prev_id);
@@ -181,7 +181,7 @@ static void grow_per_key(es_flattener *f, size_t need)
 }
 
 /* Looks hf up for the first time: excluded, valueless, or which key. */
-static int32_t classify(es_flattener *f, header_field_info *hf)
+static int32_t classify(es_flattener *f, const header_field_info *hf)
 {
     if (!hf->abbrev || !*hf->abbrev || excluded(f, hf->abbrev))
         return K_SKIP;
@@ -225,7 +225,7 @@ static int32_t classify(es_flattener *f, header_field_info *hf)
     return idx;
 }
 
-static inline int32_t key_of(es_flattener *f, header_field_info *hf)
+static inline int32_t key_of(es_flattener *f, const header_field_info *hf)
 {
     size_t id = (size_t)hf->id;
     if (G_UNLIKELY(id >= f->n_hf)) {
@@ -266,7 +266,7 @@ static void walk(es_flattener *f, proto_node *node, bool top)
     for (proto_node *c = node->first_child; c; c = c->next) {
         field_info *fi = PNODE_FINFO(c);
         if (fi) {
-            header_field_info *hf = fi->hfinfo;
+            const header_field_info *hf = fi->hfinfo;
             if (top && f->include &&
                 (hf->type != FT_PROTOCOL || !g_hash_table_contains(f->include, hf->abbrev)))
                 continue;
@@ -321,7 +321,7 @@ static void write_i64(es_flattener *f, jsonw *w, value_kind kind, int64_t v)
 static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *fi)
 {
     fvalue_t *fv = ES_FI_FV(fi);
-    header_field_info *hf = fi->hfinfo;
+    const header_field_info *hf = fi->hfinfo;
     switch (hf->type) {
     case FT_BOOLEAN:
         if (kind == KIND_NATIVE)

@@ -200,6 +200,9 @@ class Raw:
         self.text = text
 
 
+_RAW_MARKER = re.compile(r'"\\u0000RAW(\d+)\\u0000"')
+
+
 def dumps(obj, pretty=False, spliced=False):
     """Serializes a response; ``spliced`` bodies contain Raw sources to insert verbatim."""
     options = {"indent": 2, "separators": (",", " : ")} if pretty else {"separators": (",", ":")}
@@ -218,9 +221,9 @@ def dumps(obj, pretty=False, spliced=False):
         return o
 
     text = json.dumps(swap(obj), ensure_ascii=False, **options)
-    for i, raw in enumerate(raws):
-        text = text.replace(f'"\\u0000RAW{i}\\u0000"', raw, 1)
-    return text
+    # One pass over the text: replacing marker by marker is quadratic in the
+    # number of documents.
+    return _RAW_MARKER.sub(lambda m: raws[int(m.group(1))], text)
 
 
 def resolve_raw(obj):

@@ -81,7 +81,13 @@ class Cluster:
         return body if status == 200 else {}
 
     def delete(self, pattern):
-        self.request("DELETE", f"/{pattern}?ignore_unavailable=true&allow_no_indices=true")
+        """Deletes the indices of a pattern one by one (Elasticsearch 8
+        refuses wildcard deletes by default)."""
+        status, body = self.request("GET", f"/_cat/indices/{pattern}?format=json&h=index")
+        if status != 200 or not isinstance(body, list):
+            return
+        for row in body:
+            self.request("DELETE", f"/{row['index']}")
 
 
 class LocalCluster(Cluster):
