@@ -364,7 +364,11 @@ static void on_reset(void *tapdata)
  * plugins are handed off; es_export_file_opened() sets it. */
 static void tap_register(void)
 {
-    GString *err = register_tap_listener("frame", &X, NULL, TL_REQUIRES_PROTO_TREE,
+    /* TL_REQUIRES_ERROR_PACKETS: a frame whose dissection ended with an
+     * exception inside a quoted packet (ICMP error, SCTP PKTDROP) is still
+     * flagged as an error packet when its frame tap is queued. */
+    GString *err = register_tap_listener("frame", &X, NULL,
+                                         TL_REQUIRES_PROTO_TREE | TL_REQUIRES_ERROR_PACKETS,
                                          on_reset, on_packet, NULL, NULL);
     if (err) {
         fatal_or_report(err->str);

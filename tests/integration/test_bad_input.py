@@ -1,5 +1,6 @@
 """Captures that are empty, cut short or random: no crash, valid documents."""
 
+import pathlib
 import shutil
 import subprocess
 
@@ -45,3 +46,12 @@ def test_random_packets(tshark, workdir):
         s = export(tshark, pcap, workdir / f"rand-{kind}.ndjson")
         assert readable > 250
         assert s["frames"] == readable and s["indexed"] == readable
+
+
+def test_exception_inside_quoted_packet(tshark, workdir):
+    """Frames whose dissection ends in an exception inside a quoted packet
+    (here SCTP PKTDROP chunks) stay flagged as error packets when the frame
+    tap runs: they must be exported too."""
+    capture = pathlib.Path(__file__).resolve().parents[1] / "captures" / "sctp-pktdrop-error.pcap"
+    s = export(tshark, capture, workdir / "pktdrop.ndjson")
+    assert s["frames"] == 300 and s["indexed"] == 300
