@@ -1,6 +1,7 @@
 """Helpers shared by the integration tests: running the exporter, reading
 its summary line, comparing documents with `tshark -T fields`."""
 
+import datetime
 import json
 import re
 import subprocess
@@ -51,6 +52,21 @@ def strict_loads(text):
     return json.loads(text, object_pairs_hook=pairs, parse_float=Decimal)
 
 
+RFC3339 = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z$")
+
+
+def rfc3339_epoch(text):
+    """Exact epoch seconds of an RFC 3339 UTC time (Wireshark 4.4+ types
+    frame.time_epoch as an absolute time, which documents carry as text)."""
+    m = RFC3339.match(text)
+    if not m:
+        return None
+    y, mo, d, h, mi, sec = map(int, m.groups()[:6])
+    days = (datetime.date(y, mo, d) - datetime.date(1970, 1, 1)).days
+    frac = Decimal("0." + (m.group(7) or "0"))
+    return Decimal(days * 86400 + h * 3600 + mi * 60 + sec) + frac
+
+
 def normalize(value):
     """One comparable form for a value from tshark's text or from JSON."""
     if isinstance(value, bool):
@@ -60,6 +76,9 @@ def normalize(value):
     if isinstance(value, float):
         return Decimal(repr(value))
     s = str(value)
+    epoch = rfc3339_epoch(s)
+    if epoch is not None:
+        return epoch
     low = s.lower()
     if low in ("true", "false"):
         return 1 if low == "true" else 0
