@@ -153,7 +153,7 @@ class LocalCluster(Cluster):
         assert status == 200, body
         if isinstance(body, (bytes, str)):
             text = body.decode() if isinstance(body, bytes) else body
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
+            return [json.loads(line) for line in text.split("\n") if line.strip()]
         if isinstance(body, dict):
             return body.get("docs", [])
         return body

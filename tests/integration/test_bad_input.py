@@ -13,7 +13,9 @@ def export(tshark, capture, out):
     assert proc.returncode in (0, 2), proc.stderr.decode()[-2000:]   # 2: tshark's "cut short" error
     assert b"Segmentation" not in proc.stderr and b"AddressSanitizer" not in proc.stderr
     s = summary(proc.stderr)
-    lines = out.read_text().splitlines()
+    # NDJSON lines end at "\n" only: str.splitlines() would also split at
+    # U+2028, U+0085 and the like, which JSON strings may hold raw.
+    lines = out.read_text().split("\n")[:-1] if out.stat().st_size else []
     assert len(lines) == 2 * s["indexed"]
     for line in lines:
         strict_loads(line)
