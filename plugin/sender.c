@@ -453,6 +453,21 @@ static gpointer sender_main(gpointer data)
     return NULL;
 }
 
+static void sender_free(es_sender *s)
+{
+    es_http_free(s->http);
+    if (s->out && s->out != stdout)
+        fclose(s->out);
+    else if (s->out)
+        fflush(s->out);
+    es_settings_clear(&s->settings);
+    es_sink_clear(&s->sink);
+    g_free(s->target);
+    g_rand_free(s->rand);
+    g_mutex_clear(&s->lock);
+    g_free(s);
+}
+
 es_sender *es_sender_start(const es_settings *st, const es_sink *sink, es_queue *q,
                            es_batcher *b, es_schema *schema, es_stats *stats,
                            es_name_style *style, GError **err)
@@ -499,12 +514,7 @@ es_sender *es_sender_start(const es_settings *st, const es_sink *sink, es_queue 
     return s;
 
 fail:
-    es_settings_clear(&s->settings);
-    es_sink_clear(&s->sink);
-    g_free(s->target);
-    g_rand_free(s->rand);
-    g_mutex_clear(&s->lock);
-    g_free(s);
+    sender_free(s);
     return NULL;
 }
 
@@ -525,15 +535,5 @@ void es_sender_stop(es_sender *s, unsigned timeout_s)
     es_sender_notify(s);
     g_thread_join(s->thread);
 
-    es_http_free(s->http);
-    if (s->out && s->out != stdout)
-        fclose(s->out);
-    else if (s->out)
-        fflush(s->out);
-    es_settings_clear(&s->settings);
-    es_sink_clear(&s->sink);
-    g_free(s->target);
-    g_rand_free(s->rand);
-    g_mutex_clear(&s->lock);
-    g_free(s);
+    sender_free(s);
 }
