@@ -37,3 +37,30 @@ def test_deb_install_index_purge(workdir):
         subprocess.run(["dpkg", "--purge", "wireshark-es"], check=True, capture_output=True)
     assert not pathlib.Path(plugin).exists()
     assert subprocess.run(["dpkg", "-s", "wireshark-es"], capture_output=True).returncode != 0
+
+
+def test_personal_install(workdir):
+    """The documented per-user install: the .so copied into the personal
+    plugin folder (as 'nobody', since root ignores personal folders)."""
+    if os.geteuid() != 0:
+        pytest.skip("runs tshark as 'nobody' from root")
+    built = next((BUILD / "plugins").glob("*/epan/wireshark-es.so"))
+    series = built.parent.parent.name
+    home = workdir / "personal-home"
+    target = home / ".local" / "lib" / "wireshark" / "plugins" / series / "epan"
+    target.mkdir(parents=True)
+    shutil.copy(built, target)
+    for root, dirs, files in os.walk(home):
+        for n in dirs + files:
+            shutil.chown(os.path.join(root, n), "nobody")
+    shutil.chown(home, "nobody")
+    run = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env", f"HOME={home}", "tshark"]
+    folders = subprocess.run(run + ["-G", "folders"], capture_output=True, text=True).stdout
+    assert str(home / ".local" / "lib" / "wireshark" / "plugins") in folders
+    listed = subprocess.run(run + ["-G", "plugins"], capture_output=True, text=True).stdout
+    assert any(line.startswith("wireshark-es.so") and str(target) in line for line in listed.splitlines()), listed
+    sample = workdir / "personal-sample.pcapng"
+    shutil.copy(SAMPLE, sample)
+    os.chmod(sample, 0o644)
+    proc = subprocess.run(run + ["-r", str(sample), "-q", "-X", "es.node=-"], capture_output=True)
+    assert summary(proc.stderr)["indexed"] == 44
