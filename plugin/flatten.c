@@ -64,19 +64,14 @@ typedef enum { JK_NONE, JK_NUMBER, JK_BOOL, JK_STRING } json_kind;
 
 static json_kind json_kind_of(enum ftenum t)
 {
-    switch (t) {
-    case FT_NONE:
-    case FT_PROTOCOL:
+    switch (es_map_class_of(t)) {
+    case ES_MAP_NONE:
         return JK_NONE;
-    case FT_BOOLEAN:
+    case ES_MAP_BOOLEAN:
         return JK_BOOL;
-    case FT_CHAR: case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32:
-    case FT_UINT40: case FT_UINT48: case FT_UINT56: case FT_UINT64:
-    case FT_INT8: case FT_INT16: case FT_INT24: case FT_INT32:
-    case FT_INT40: case FT_INT48: case FT_INT56: case FT_INT64:
-    case FT_FRAMENUM: case FT_IPXNET:
-    case FT_FLOAT: case FT_DOUBLE: case FT_RELATIVE_TIME:
-    case FT_IEEE_11073_SFLOAT: case FT_IEEE_11073_FLOAT:
+    case ES_MAP_LONG:
+    case ES_MAP_ULONG:
+    case ES_MAP_DOUBLE:
         return JK_NUMBER;
     default:
         return JK_STRING;
