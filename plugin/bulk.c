@@ -118,7 +118,9 @@ es_add_result es_batcher_add(es_batcher *b, const char *item, size_t len,
         ok = push_sealed(b, full, deadline_us, lost);
     if (sealed)
         ok = push_sealed(b, sealed, deadline_us, lost) && ok;
-    return ok ? ES_ADD_OK : ES_ADD_CLOSED;
+    if (!ok)
+        return ES_ADD_CLOSED;
+    return full || sealed ? ES_ADD_QUEUED : ES_ADD_OK;
 }
 
 es_batch *es_batcher_take(es_batcher *b, int64_t now_us, bool force)

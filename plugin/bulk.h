@@ -54,7 +54,8 @@ es_batcher *es_batcher_new(const es_batcher_limits *lim, es_queue *q);
 void es_batcher_free(es_batcher *b);
 
 typedef enum {
-    ES_ADD_OK,
+    ES_ADD_OK,          /* added to the current batch */
+    ES_ADD_QUEUED,      /* added, and a sealed batch went to the queue */
     ES_ADD_TOO_LARGE,   /* item larger than max_item: not added */
     ES_ADD_CLOSED,      /* queue closed (or deadline passed): item and batch lost */
 } es_add_result;

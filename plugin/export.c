@@ -344,8 +344,11 @@ static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_disse
     unsigned lost = 0;
     es_add_result r = es_batcher_add(p->batcher, p->rec.data, p->rec.len,
                                      g_get_monotonic_time(), INT64_MAX, &lost);
-    es_sender_notify(p->sender);
-    if (r == ES_ADD_OK)
+    /* Wake the sender only for a new batch: a wakeup is a syscall, and
+     * batches that age out are picked up by its own timer. */
+    if (r == ES_ADD_QUEUED)
+        es_sender_notify(p->sender);
+    if (r == ES_ADD_OK || r == ES_ADD_QUEUED)
         es_stats_add(&p->stats.docs, 1);
     if (lost) {
         es_stats_add(&p->stats.dropped, lost);

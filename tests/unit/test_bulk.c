@@ -38,7 +38,8 @@ static void test_seal_by_docs(void)
     es_batcher *bt = es_batcher_new(&l, q);
     unsigned lost = 0;
     for (int i = 0; i < 7; i++)
-        g_assert_cmpint(es_batcher_add(bt, ITEM, strlen(ITEM), 0, INT64_MAX, &lost), ==, ES_ADD_OK);
+        g_assert_cmpint(es_batcher_add(bt, ITEM, strlen(ITEM), 0, INT64_MAX, &lost), ==,
+                        i % 3 == 2 ? ES_ADD_QUEUED : ES_ADD_OK);
     g_assert_cmpuint(es_queue_length(q), ==, 2);
     es_batch *b = es_queue_pop(q, 0);
     g_assert_cmpuint(b->n_items, ==, 3);
@@ -111,7 +112,7 @@ static void test_full_queue_deadline(void)
     es_batcher_limits l = limits(1 << 20, 1, G_USEC_PER_SEC);
     es_batcher *bt = es_batcher_new(&l, q);
     unsigned lost = 0;
-    g_assert_cmpint(es_batcher_add(bt, ITEM, strlen(ITEM), 0, INT64_MAX, &lost), ==, ES_ADD_OK);
+    g_assert_cmpint(es_batcher_add(bt, ITEM, strlen(ITEM), 0, INT64_MAX, &lost), ==, ES_ADD_QUEUED);
     int64_t deadline = g_get_monotonic_time() + 20000;
     g_assert_cmpint(es_batcher_add(bt, ITEM, strlen(ITEM), 0, deadline, &lost), ==, ES_ADD_CLOSED);
     g_assert_cmpuint(lost, ==, 1);
