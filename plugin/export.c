@@ -411,28 +411,6 @@ static void tap_unregister(void)
     X.tap_on = false;
 }
 
-static bool same_settings(const es_settings *a, const es_settings *b)
-{
-    for (size_t i = 0; i < es_n_opts; i++) {
-        const es_opt_desc *d = &es_opts[i];
-        const char *pa = (const char *)a + d->offset, *pb = (const char *)b + d->offset;
-        switch (d->type) {
-        case ES_OPT_BOOL:
-            if (*(const bool *)pa != *(const bool *)pb) return false;
-            break;
-        case ES_OPT_UINT:
-            if (*(const unsigned *)pa != *(const unsigned *)pb) return false;
-            break;
-        case ES_OPT_ENUM:
-            if (*(const int *)pa != *(const int *)pb) return false;
-            break;
-        default:
-            if (g_strcmp0(*(char *const *)pa, *(char *const *)pb) != 0) return false;
-        }
-    }
-    return true;
-}
-
 void es_export_init(char **argv)
 {
     X.argv = argv;
@@ -450,7 +428,7 @@ void es_export_init(char **argv)
 
 void es_export_configure(const es_settings *s, bool enabled)
 {
-    bool changed = !same_settings(s, &X.want);
+    bool changed = !es_settings_equal(s, &X.want);
     if (X.p && (changed || !enabled)) {
         pipeline_stop(X.p);
         X.p = NULL;

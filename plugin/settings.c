@@ -133,6 +133,28 @@ void es_settings_copy(es_settings *dst, const es_settings *src)
     }
 }
 
+bool es_settings_equal(const es_settings *a, const es_settings *b)
+{
+    for (size_t i = 0; i < es_n_opts; i++) {
+        const es_opt_desc *d = &es_opts[i];
+        const char *pa = (const char *)a + d->offset, *pb = (const char *)b + d->offset;
+        switch (d->type) {
+        case ES_OPT_BOOL:
+            if (*(const bool *)pa != *(const bool *)pb) return false;
+            break;
+        case ES_OPT_UINT:
+            if (*(const unsigned *)pa != *(const unsigned *)pb) return false;
+            break;
+        case ES_OPT_ENUM:
+            if (*(const int *)pa != *(const int *)pb) return false;
+            break;
+        default:
+            if (g_strcmp0(*(char *const *)pa, *(char *const *)pb) != 0) return false;
+        }
+    }
+    return true;
+}
+
 char *es_opt_accepted(const es_opt_desc *d)
 {
     switch (d->type) {

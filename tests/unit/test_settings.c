@@ -147,6 +147,9 @@ static void test_secret_env(void)
     es_settings_copy(&copy, &s);
     g_assert_cmpstr(copy.api_key, ==, "a2V5");
     g_assert_true(copy.node != s.node);
+    g_assert_true(es_settings_equal(&copy, &s));
+    es_settings_set(&copy, es_opt_find("bulk_docs"), "7", NULL);
+    g_assert_false(es_settings_equal(&copy, &s));
     es_settings_clear(&copy);
     es_settings_clear(&s);
 }
