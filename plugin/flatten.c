@@ -28,7 +28,11 @@ typedef struct key {
     char *encoded;      /* "name" as a JSON string, quotes included */
     size_t len;
     value_kind kind;
+    es_map_class cls;
     const char *name;   /* field name as the key family was created with */
+    bool copy_source;   /* has a copy_to (so cannot be a copy target) */
+    bool copy_target;   /* receives a copy_to (so cannot be a source) */
+    int32_t copied_to;  /* last copy target registered, or -1 */
 } key;
 
 typedef struct entry {
@@ -41,6 +45,7 @@ struct es_flattener {
     es_name_style style;
     es_schema *schema;
     unsigned max_bytes;
+    bool resolved;          /* keep renderings of other fields as names */
     GHashTable *include;    /* protocol names, NULL: all */
     char **exclude;         /* field-name prefixes */
 
@@ -48,6 +53,8 @@ struct es_flattener {
     size_t n_hf;
     GArray *keys;           /* of key */
     GHashTable *key_by_name;/* member name -> key index + 1 */
+    GHashTable *copies;     /* (source key << 32 | target key) registered */
+    GArray *candidates;     /* this frame's unregistered repeats, as pairs */
 
     /* per frame, reused: */
     entry *ent;
@@ -84,6 +91,7 @@ es_flattener *es_flattener_new(const es_settings *s, es_name_style style, es_sch
     f->style = style;
     f->schema = schema;
     f->max_bytes = s->max_bytes;
+    f->resolved = s->resolved;
     if (*s->protocols) {
         f->include = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         char **names = g_strsplit_set(s->protocols, ", ", -1);
@@ -102,6 +110,8 @@ es_flattener *es_flattener_new(const es_settings *s, es_name_style style, es_sch
     g_strfreev(ex);
     f->keys = g_array_new(FALSE, FALSE, sizeof(key));
     f->key_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    f->copies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    f->candidates = g_array_new(FALSE, FALSE, sizeof(int64_t));
     return f;
 }
 
@@ -116,6 +126,8 @@ void es_flattener_free(es_flattener *f)
     }
     g_array_free(f->keys, TRUE);
     g_hash_table_destroy(f->key_by_name);
+    g_hash_table_destroy(f->copies);
+    g_array_free(f->candidates, TRUE);
     if (f->include)
         g_hash_table_destroy(f->include);
     g_strfreev(f->exclude);
@@ -211,7 +223,10 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
     k.len = enc.len;
     es_map_class cls;
     k.kind = family_kind(hf, &cls);
+    k.cls = cls;
     k.name = name;
+    k.copy_source = k.copy_target = false;
+    k.copied_to = -1;
     es_schema_add(f->schema, name, cls);
     g_array_append_val(f->keys, k);
     int32_t idx = (int32_t)f->keys->len - 1;
@@ -256,8 +271,147 @@ static void add_entry(es_flattener *f, int32_t k, field_info *fi)
     f->tail[k] = i;
 }
 
+static bool is_text(enum ftenum t)
+{
+    return t == FT_STRING || t == FT_STRINGZ || t == FT_UINT_STRING || t == FT_STRINGZPAD ||
+           t == FT_STRINGZTRUNC;
+}
+
+/* a is a typed (non-text) value over exactly the bytes of b. */
+static bool typed_twin(const field_info *a, const field_info *b)
+{
+    return a && a->start == b->start && a->length == b->length && a->ds_tvb == b->ds_tvb &&
+           !is_text(a->hfinfo->type) && json_kind_of(a->hfinfo->type) != JK_NONE;
+}
+
+#define RECENT 4   /* siblings a rendering is looked for among */
+
+/* A generated or hidden text field over exactly the bytes of a typed field
+ * just before it (its parent or a recent sibling) is a rendering of that
+ * field as a name: eth.src_resolved, eth.src.oui_resolved, ip.src_host,
+ * ip.host, tcp.flags.str.  The typed field already carries the value. */
+static bool is_rendering(const field_info *fi, const field_info *parent,
+                         field_info *const recent[RECENT])
+{
+    if (!is_text(fi->hfinfo->type) || !FI_GET_FLAG(fi, FI_GENERATED | FI_HIDDEN) || fi->length <= 0)
+        return false;
+    if (typed_twin(parent, fi))
+        return true;
+    for (int i = 0; i < RECENT; i++)
+        if (typed_twin(recent[i], fi))
+            return true;
+    return false;
+}
+
+/* Whether two fields of one type hold the same value. */
+static bool same_value(field_info *a, field_info *b)
+{
+    fvalue_t *x = ES_FI_FV(a), *y = ES_FI_FV(b);
+    size_t la, lb;
+    const uint8_t *pa, *pb;
+    switch (a->hfinfo->type) {
+    case FT_BOOLEAN: case FT_UINT40: case FT_UINT48: case FT_UINT56: case FT_UINT64:
+    case FT_EUI64:
+        return fvalue_get_uinteger64(x) == fvalue_get_uinteger64(y);
+    case FT_CHAR: case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32:
+    case FT_FRAMENUM:
+        return fvalue_get_uinteger(x) == fvalue_get_uinteger(y);
+    case FT_INT8: case FT_INT16: case FT_INT24: case FT_INT32:
+        return fvalue_get_sinteger(x) == fvalue_get_sinteger(y);
+    case FT_INT40: case FT_INT48: case FT_INT56: case FT_INT64:
+        return fvalue_get_sinteger64(x) == fvalue_get_sinteger64(y);
+    case FT_IPv4:
+        return es_fv_ipv4(x) == es_fv_ipv4(y);
+    case FT_IPv6:
+        return memcmp(es_fv_ipv6(x), es_fv_ipv6(y), 16) == 0;
+    case FT_ETHER: case FT_BYTES: case FT_UINT_BYTES:
+        pa = es_fv_bytes(x, &la);
+        pb = es_fv_bytes(y, &lb);
+        return la == lb && memcmp(pa, pb, la) == 0;
+    case FT_STRING: case FT_STRINGZ: case FT_UINT_STRING: case FT_STRINGZPAD:
+    case FT_STRINGZTRUNC:
+        pa = (const uint8_t *)es_fv_string(x, &la);
+        pb = (const uint8_t *)es_fv_string(y, &lb);
+        return la == lb && memcmp(pa, pb, la) == 0;
+    default:
+        return false;
+    }
+}
+
+/* b repeats a: another field of the same type over the same bytes (and
+ * bits) with the same value, e.g. ip.addr beside ip.src. */
+static bool repeats(field_info *a, field_info *b)
+{
+    return a && a->hfinfo != b->hfinfo && a->hfinfo->type == b->hfinfo->type &&
+           a->hfinfo->bitmask == b->hfinfo->bitmask && a->start == b->start &&
+           a->length == b->length && a->ds_tvb == b->ds_tvb && b->length > 0 && same_value(a, b);
+}
+
+/* Whether fi (key k) is left out because it repeats a field that copies
+ * into it: a hidden copy of a recent sibling, or a copy of its parent
+ * (eth.addr under eth.src).  Elasticsearch then indexes the value under both
+ * names from the mapping's copy_to, and the document carries it once.  A
+ * repeat not known yet becomes a candidate (see learn_copies()). */
+static bool fold_repeat(es_flattener *f, int32_t k, field_info *fi, field_info *parent,
+                        field_info *const recent[RECENT])
+{
+    field_info *of = NULL;
+    if (repeats(parent, fi))
+        of = parent;
+    for (int i = 0; !of && FI_GET_FLAG(fi, FI_HIDDEN) && i < RECENT; i++)
+        if (repeats(recent[i], fi))
+            of = recent[i];
+    if (!of)
+        return false;
+    int32_t src = key_of(f, of->hfinfo);
+    if (src < 0 || src == k)
+        return false;
+    key *ks = &g_array_index(f->keys, key, src);
+    if (ks->copied_to == k)
+        return true;
+    int64_t pair = (int64_t)src << 32 | (uint32_t)k;
+    if (g_hash_table_contains(f->copies, &pair)) {
+        ks->copied_to = k;
+        return true;
+    }
+    g_array_append_val(f->candidates, pair);
+    return false;
+}
+
+/* Registers the copies seen in this frame into targets fed by two or more
+ * different fields (ip.addr from ip.src and ip.dst, tcp.port, eth.lg): the
+ * "source or destination" fields Wireshark adds beside each address or
+ * port.  A field that merely equals its only neighbour this time (a URI
+ * query and its one parameter) is not a copy and is never folded. */
+static void learn_copies(es_flattener *f)
+{
+    int64_t *c = (int64_t *)(void *)f->candidates->data;
+    guint n = f->candidates->len;
+    for (guint i = 0; i < n; i++) {
+        int32_t target = (int32_t)(uint32_t)c[i];
+        bool several = false;
+        for (guint j = 0; j < n && !several; j++)
+            several = (int32_t)(uint32_t)c[j] == target && c[j] >> 32 != c[i] >> 32;
+        if (!several)
+            continue;
+        key *ks = &g_array_index(f->keys, key, (guint)(c[i] >> 32));
+        key *kt = &g_array_index(f->keys, key, (guint)target);
+        /* Elasticsearch copies one level only, into a field of the same type. */
+        if (ks->copy_target || kt->copy_source || ks->cls != kt->cls || ks->kind != kt->kind ||
+            ks->cls == ES_MAP_BINARY || g_hash_table_contains(f->copies, &c[i]))
+            continue;
+        es_schema_copy_to(f->schema, ks->name, kt->name);
+        g_hash_table_add(f->copies, g_memdup2(&c[i], sizeof c[i]));
+        ks->copy_source = kt->copy_target = true;
+    }
+    g_array_set_size(f->candidates, 0);
+}
+
 static void walk(es_flattener *f, proto_node *node, bool top)
 {
+    field_info *parent = PNODE_FINFO(node);
+    field_info *recent[RECENT] = {NULL};
+    unsigned n_recent = 0;
     for (proto_node *c = node->first_child; c; c = c->next) {
         field_info *fi = PNODE_FINFO(c);
         if (fi) {
@@ -268,7 +422,15 @@ static void walk(es_flattener *f, proto_node *node, bool top)
             int32_t k = key_of(f, hf);
             if (k == K_SKIP)
                 continue;
-            if (k >= 0)
+            if (!f->resolved && G_UNLIKELY(FI_GET_FLAG(fi, FI_GENERATED | FI_HIDDEN)) &&
+                is_rendering(fi, parent, recent))
+                continue;
+            bool folded = k >= 0 && (FI_GET_FLAG(fi, FI_HIDDEN) || parent) &&
+                          fold_repeat(f, k, fi, parent, recent);
+            recent[n_recent++ % RECENT] = fi;
+            /* Byte fields with a subtree (tcp.options) are containers: the
+             * children carry the decoded values, es.raw the bytes. */
+            if (k >= 0 && !folded && !(c->first_child && (hf->type == FT_BYTES || hf->type == FT_UINT_BYTES)))
                 add_entry(f, k, fi);
         }
         if (c->first_child)
@@ -442,6 +604,8 @@ void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)
     }
     if (tree)
         walk(f, tree, true);
+    if (G_UNLIKELY(f->candidates->len))
+        learn_copies(f);
 
     for (size_t i = 0; i < f->n_ent; i++) {
         entry *e = &f->ent[i];

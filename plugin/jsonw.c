@@ -240,12 +240,19 @@ void jw_fixed9(jsonw *w, bool negative, uint64_t whole, uint32_t nanos)
     if (negative)
         *p++ = '-';
     p += es_fmt_u64(p, whole);
+    /* Shortest exact form, always with a '.' so it is never taken for an
+     * integer: 0.5 rather than 0.500000000, 3.0 rather than 3.000000000. */
+    int digits = 9;
+    while (digits > 1 && nanos % 10 == 0) {
+        nanos /= 10;
+        digits--;
+    }
     *p++ = '.';
-    for (int i = 8; i >= 0; i--) {
+    for (int i = digits - 1; i >= 0; i--) {
         p[i] = (char)('0' + nanos % 10);
         nanos /= 10;
     }
-    p += 9;
+    p += digits;
     w->out->len = (size_t)(p - w->out->data);
     w->out->data[w->out->len] = '\0';
 }

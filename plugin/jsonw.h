@@ -61,8 +61,8 @@ void jw_int(jsonw *w, int64_t v);
 /* Shortest text that reads back as the same double, always with a '.' or an
  * exponent so Elasticsearch never guesses "long"; null if not finite. */
 void jw_double(jsonw *w, double v);
-/* An exact decimal number given as sign, integer part and 9 fraction digits
- * (for nanosecond times). */
+/* An exact decimal number given as sign, integer part and nanoseconds,
+ * written in its shortest form with at least one fraction digit. */
 void jw_fixed9(jsonw *w, bool negative, uint64_t whole, uint32_t nanos);
 void jw_bool(jsonw *w, bool v);
 void jw_null(jsonw *w);

@@ -9,11 +9,14 @@
 typedef struct field {
     char *name;
     es_map_class cls;
+    char **copy_to;     /* NULL-terminated, or NULL */
+    size_t newer;       /* index of the entry that replaces this one, or 0 */
 } field;
 
 struct es_schema {
     GMutex lock;
     GArray *fields;
+    GHashTable *latest; /* name -> index + 1 of its newest entry */
 };
 
 es_map_class es_map_merge(es_map_class a, es_map_class b)
@@ -36,9 +39,8 @@ static void type(jsonw *w, const char *t)
     jw_string(w, t, strlen(t));
 }
 
-void es_map_property(jsonw *w, es_map_class c)
+static void map_members(jsonw *w, es_map_class c)
 {
-    jw_begin_object(w);
     switch (c) {
     case ES_MAP_LONG: type(w, "long"); break;
     case ES_MAP_ULONG: type(w, "unsigned_long"); break;
@@ -65,6 +67,12 @@ void es_map_property(jsonw *w, es_map_class c)
         jw_uint(w, 8191);   /* Lucene's term limit is 32766 bytes of UTF-8 */
         break;
     }
+}
+
+void es_map_property(jsonw *w, es_map_class c)
+{
+    jw_begin_object(w);
+    map_members(w, c);
     jw_end_object(w);
 }
 
@@ -73,6 +81,7 @@ es_schema *es_schema_new(void)
     es_schema *s = g_new0(es_schema, 1);
     g_mutex_init(&s->lock);
     s->fields = g_array_new(FALSE, FALSE, sizeof(field));
+    s->latest = g_hash_table_new(g_str_hash, g_str_equal);
     return s;
 }
 
@@ -80,19 +89,55 @@ void es_schema_free(es_schema *s)
 {
     if (!s)
         return;
-    for (guint i = 0; i < s->fields->len; i++)
+    for (guint i = 0; i < s->fields->len; i++) {
         g_free(g_array_index(s->fields, field, i).name);
+        g_strfreev(g_array_index(s->fields, field, i).copy_to);
+    }
+    g_hash_table_destroy(s->latest);
     g_array_free(s->fields, TRUE);
     g_mutex_clear(&s->lock);
     g_free(s);
 }
 
+/* Appends an entry for name; an older entry of the same name is replaced
+ * (mapping updates carry the whole definition of a field). */
+static void append(es_schema *s, const char *name, es_map_class c, char **copy_to)
+{
+    field f = {g_strdup(name), c, copy_to, 0};
+    gpointer old = g_hash_table_lookup(s->latest, name);
+    if (old)
+        g_array_index(s->fields, field, GPOINTER_TO_SIZE(old) - 1).newer = s->fields->len;
+    g_array_append_val(s->fields, f);
+    g_hash_table_insert(s->latest, g_array_index(s->fields, field, s->fields->len - 1).name,
+                        GSIZE_TO_POINTER(s->fields->len));
+}
+
 void es_schema_add(es_schema *s, const char *name, es_map_class c)
 {
-    field f = {g_strdup(name), c};
     g_mutex_lock(&s->lock);
-    g_array_append_val(s->fields, f);
+    append(s, name, c, NULL);
     g_mutex_unlock(&s->lock);
+}
+
+bool es_schema_copy_to(es_schema *s, const char *from, const char *to)
+{
+    g_mutex_lock(&s->lock);
+    gpointer at = g_hash_table_lookup(s->latest, from);
+    bool added = false;
+    if (at && g_hash_table_contains(s->latest, to)) {
+        const field *f = &g_array_index(s->fields, field, GPOINTER_TO_SIZE(at) - 1);
+        size_t n = f->copy_to ? g_strv_length(f->copy_to) : 0;
+        if (!f->copy_to || !g_strv_contains((const char *const *)f->copy_to, to)) {
+            char **targets = g_new0(char *, n + 2);
+            for (size_t i = 0; i < n; i++)
+                targets[i] = g_strdup(f->copy_to[i]);
+            targets[n] = g_strdup(to);
+            append(s, from, f->cls, targets);
+            added = true;
+        }
+    }
+    g_mutex_unlock(&s->lock);
+    return added;
 }
 
 size_t es_schema_count(es_schema *s)
@@ -108,8 +153,19 @@ void es_schema_write(es_schema *s, size_t from, size_t to, jsonw *w)
     g_mutex_lock(&s->lock);
     for (size_t i = from; i < to && i < s->fields->len; i++) {
         const field *f = &g_array_index(s->fields, field, i);
+        if (f->newer && f->newer < to)
+            continue;   /* a later entry in this range says more */
         jw_key(w, f->name);
-        es_map_property(w, f->cls);
+        jw_begin_object(w);
+        map_members(w, f->cls);
+        if (f->copy_to) {
+            jw_key(w, "copy_to");
+            jw_begin_array(w);
+            for (char **t = f->copy_to; *t; t++)
+                jw_string(w, *t, strlen(*t));
+            jw_end_array(w);
+        }
+        jw_end_object(w);
     }
     g_mutex_unlock(&s->lock);
 }

@@ -13,6 +13,7 @@
 #ifndef ES_SCHEMA_H
 #define ES_SCHEMA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "jsonw.h"
@@ -46,6 +47,15 @@ void es_schema_free(es_schema *s);
 /* Registers a field (copying name). */
 void es_schema_add(es_schema *s, const char *name, es_map_class c);
 
+/* Records that Elasticsearch is to copy from's values into to (both
+ * registered): the exporter leaves out a field that only repeats another
+ * one (ip.addr beside ip.src) and the mapping puts the values back at index
+ * time, so the field stays searchable.  Re-registers from with its new
+ * copy_to list; false if it was there already. */
+bool es_schema_copy_to(es_schema *s, const char *from, const char *to);
+
+/* Entries so far: a field whose definition changed has several, the
+ * newest of which es_schema_write() writes. */
 size_t es_schema_count(es_schema *s);
 
 /* Writes the fields [from, to) as members "name":{mapping} of the object w

@@ -58,6 +58,10 @@ const es_opt_desc es_opts[] = {
     {"raw", "Include raw frame bytes",
      "Add the frame's bytes (base64) so packets can be rebuilt from Elasticsearch",
      ES_OPT_BOOL, F(raw), 1, 0, 1, NULL, NULL},
+    {"resolved", "Include resolved names",
+     "Also send the text fields that only render another field of the same bytes as a name: "
+     "eth.src_resolved, eth.src.oui_resolved, ip.src_host, ip.host, tcp.flags.str, ...",
+     ES_OPT_BOOL, F(resolved), 0, 0, 1, NULL, NULL},
     {"max_bytes", "Bytes per field",
      "Byte-array field values are cut to this many bytes (0 leaves byte fields out)",
      ES_OPT_UINT, F(max_bytes), 1024, 0, 1048576, NULL, NULL},

@@ -32,6 +32,7 @@ typedef struct es_settings {
     char *protocols;
     char *exclude;
     bool raw;
+    bool resolved;
     unsigned max_bytes;
     int name_style;           /* es_name_style */
     bool template;

@@ -66,13 +66,15 @@ static void test_numbers(void)
     jw_double(&f.w, INFINITY);
     jw_fixed9(&f.w, false, 12, 345);
     jw_fixed9(&f.w, true, 0, 500000000);
+    jw_fixed9(&f.w, false, 7, 0);
+    jw_fixed9(&f.w, false, 0, 1);
     jw_bool(&f.w, true);
     jw_null(&f.w);
     jw_end_array(&f.w);
     g_assert_true(jw_finish(&f.w));
     g_assert_cmpstr(f.out.data, ==,
         "[0,18446744073709551615,-9223372036854775808,-1,1.0,0.1,1e+300,null,null,"
-        "12.000000345,-0.500000000,true,null]");
+        "12.000000345,-0.5,7.0,0.000000001,true,null]");
     esbuf_free(&f.out);
 }
 

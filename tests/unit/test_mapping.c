@@ -94,10 +94,48 @@ static void test_schema(void)
     es_schema_free(s);
 }
 
+static char *write_range(es_schema *s, size_t from, size_t to)
+{
+    esbuf out;
+    jsonw w;
+    esbuf_init(&out, 64, 4096);
+    jw_init(&w, &out);
+    jw_begin_object(&w);
+    es_schema_write(s, from, to, &w);
+    jw_end_object(&w);
+    g_assert_true(jw_finish(&w));
+    return out.data;
+}
+
+/* A copy_to re-registers its source; a range holding both entries writes
+ * only the newer one (no duplicate key), a later range only the change. */
+static void test_schema_copy_to(void)
+{
+    es_schema *s = es_schema_new();
+    es_schema_add(s, "ip.src", ES_MAP_IP);
+    es_schema_add(s, "ip.addr", ES_MAP_IP);
+    g_assert_false(es_schema_copy_to(s, "ip.src", "nowhere"));
+    g_assert_true(es_schema_copy_to(s, "ip.src", "ip.addr"));
+    g_assert_false(es_schema_copy_to(s, "ip.src", "ip.addr"));
+    g_assert_cmpuint(es_schema_count(s), ==, 3);
+    char *all = write_range(s, 0, 3);
+    g_assert_cmpstr(all, ==, "{\"ip.addr\":{\"type\":\"ip\"},"
+                    "\"ip.src\":{\"type\":\"ip\",\"copy_to\":[\"ip.addr\"]}}");
+    es_schema_add(s, "ip.dst", ES_MAP_IP);
+    g_assert_true(es_schema_copy_to(s, "ip.dst", "ip.addr"));
+    g_assert_false(es_schema_copy_to(s, "ip.src", "ip.host"));  /* target not registered */
+    char *later = write_range(s, 3, es_schema_count(s));
+    g_assert_cmpstr(later, ==, "{\"ip.dst\":{\"type\":\"ip\",\"copy_to\":[\"ip.addr\"]}}");
+    g_free(all);
+    g_free(later);
+    es_schema_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/mapping/every-type", test_every_type);
+    g_test_add_func("/mapping/schema-copy-to", test_schema_copy_to);
     g_test_add_func("/mapping/merge", test_merge);
     g_test_add_func("/mapping/properties", test_properties);
     g_test_add_func("/mapping/schema", test_schema);
