@@ -31,15 +31,6 @@ typedef gboolean es_pref_bool;
 #define ES_FI_FV(fi) (&(fi)->value)
 #endif
 
-/* Name of the capture interface a record came from (pcapng IDB). */
-#define ES_INTERFACE_NAME(pinfo, rec, id) ES_INTERFACE_NAME_(pinfo, rec, id)
-#if ES_WSV >= 40400
-#define ES_INTERFACE_NAME_(pinfo, rec, id) \
-    epan_get_interface_name((pinfo)->epan, (id), (rec)->section_number)
-#else
-#define ES_INTERFACE_NAME_(pinfo, rec, id) epan_get_interface_name((pinfo)->epan, (id))
-#endif
-
 /* IPv4 address in host byte order. */
 static inline uint32_t es_fv_ipv4(fvalue_t *fv)
 {

@@ -46,8 +46,7 @@ typedef struct pipeline {
     int64_t started_us;
     bool failed;              /* could not start: frames are counted as dropped */
     /* metadata member names, encoded as JSON strings */
-    char *k_capture, *k_capture_id, *k_host, *k_frame, *k_interface,
-         *k_linktype, *k_encap, *k_caplen, *k_raw;
+    char *k_capture, *k_capture_id, *k_host, *k_frame, *k_linktype, *k_caplen, *k_raw;
     /* index name of the last second seen */
     gint64 index_secs;
     char index[256];
@@ -76,11 +75,15 @@ static struct {
 } X;
 
 /* A metadata member: registered in the schema, returned encoded. */
-static char *meta_key(pipeline *p, const char *name, es_map_class cls)
+static char *member_key(pipeline *p, const char *key, es_map_class cls)
 {
-    const char *key = es_meta_key(p->style, name);
     es_schema_add(p->schema, key, cls);
     return g_strdup_printf("\"%s\"", key);
+}
+
+static char *meta_key(pipeline *p, const char *name, es_map_class cls)
+{
+    return member_key(p, es_meta_key(p->style, name), cls);
 }
 
 static void pipeline_free_keys(pipeline *p)
@@ -89,9 +92,7 @@ static void pipeline_free_keys(pipeline *p)
     g_free(p->k_capture_id);
     g_free(p->k_host);
     g_free(p->k_frame);
-    g_free(p->k_interface);
     g_free(p->k_linktype);
-    g_free(p->k_encap);
     g_free(p->k_caplen);
     g_free(p->k_raw);
 }
@@ -136,11 +137,12 @@ static pipeline *pipeline_start(const es_settings *s)
     p->k_capture = meta_key(p, "capture", ES_MAP_KEYWORD);
     p->k_capture_id = meta_key(p, "capture_id", ES_MAP_KEYWORD);
     p->k_host = meta_key(p, "host", ES_MAP_KEYWORD);
-    p->k_frame = meta_key(p, "frame", ES_MAP_LONG);
-    p->k_interface = meta_key(p, "interface", ES_MAP_KEYWORD);
+    /* Written by the metadata even when the frame protocol is not exported
+     * (es.protocols): the frame's identity and what es.raw holds. */
+    bool dotted = p->style != ES_NAMES_UNDERSCORE;
+    p->k_frame = member_key(p, dotted ? "frame.number" : "frame_number", ES_MAP_LONG);
     p->k_linktype = meta_key(p, "linktype", ES_MAP_LONG);
-    p->k_encap = meta_key(p, "encap", ES_MAP_KEYWORD);
-    p->k_caplen = meta_key(p, "caplen", ES_MAP_LONG);
+    p->k_caplen = member_key(p, dotted ? "frame.cap_len" : "frame_cap_len", ES_MAP_LONG);
     p->k_raw = meta_key(p, "raw", ES_MAP_BINARY);
     p->flat = es_flattener_new(s, p->style, p->schema);
     return p;
@@ -272,23 +274,10 @@ static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t
 
     const wtap_rec *rec = pinfo->rec;
     if (rec && rec->rec_type == REC_TYPE_PACKET) {
-        const wtap_packet_header *ph = &rec->rec_header.packet_header;
-        if (rec->presence_flags & WTAP_HAS_INTERFACE_ID) {
-            const char *ifname = ES_INTERFACE_NAME(pinfo, rec, ph->interface_id);
-            if (ifname) {
-                jw_key_encoded(w, p->k_interface, strlen(p->k_interface));
-                jw_string(w, ifname, strlen(ifname));
-            }
-        }
-        int lt = linktype_of(ph->pkt_encap);
+        int lt = linktype_of(rec->rec_header.packet_header.pkt_encap);
         if (lt >= 0) {
             jw_key_encoded(w, p->k_linktype, strlen(p->k_linktype));
             jw_uint(w, (uint64_t)lt);
-        }
-        const char *encap = wtap_encap_name(ph->pkt_encap);
-        if (encap) {
-            jw_key_encoded(w, p->k_encap, strlen(p->k_encap));
-            jw_string(w, encap, strlen(encap));
         }
     }
     if (edt->tvb) {

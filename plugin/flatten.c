@@ -192,6 +192,14 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
 {
     if (!hf->abbrev || !*hf->abbrev || excluded(f, hf->abbrev))
         return K_SKIP;
+    if (strcmp(hf->abbrev, "frame.number") == 0 || strcmp(hf->abbrev, "frame.cap_len") == 0)
+        return K_SKIP;   /* the exporter's metadata carries them */
+    if (strcmp(hf->abbrev, "frame.time") == 0) {
+        /* The frame's time is @timestamp already: map the name as an alias. */
+        es_schema_add(f->schema, f->style == ES_NAMES_UNDERSCORE ? "frame_time" : "frame.time",
+                      ES_MAP_TIME_ALIAS);
+        return K_SKIP;
+    }
     if (json_kind_of(hf->type) == JK_NONE)
         return K_NOVALUE;
     if (hf->type == FT_BYTES || hf->type == FT_UINT_BYTES) {

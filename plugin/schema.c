@@ -60,6 +60,11 @@ static void map_members(jsonw *w, es_map_class c)
         jw_uint(w, 1024);
         break;
     case ES_MAP_BINARY: type(w, "binary"); break;
+    case ES_MAP_TIME_ALIAS:
+        type(w, "alias");
+        jw_key(w, "path");
+        jw_string(w, "@timestamp", 10);
+        break;
     case ES_MAP_NONE:
     case ES_MAP_KEYWORD:
         type(w, "keyword");

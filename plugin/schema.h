@@ -30,6 +30,7 @@ typedef enum {
     ES_MAP_KEYWORD,   /* strings, MAC addresses, OIDs, GUIDs, ... */
     ES_MAP_BYTES,     /* byte arrays as hex */
     ES_MAP_BINARY,    /* base64 (the raw frame) */
+    ES_MAP_TIME_ALIAS,/* another name for @timestamp (frame.time) */
 } es_map_class;
 
 /* The class of a field registered under several types: the one that

@@ -62,7 +62,7 @@ class Cluster:
         self.refresh(pattern)
         out, after = [], None
         sort = [{f: {"order": "asc", "unmapped_type": "keyword" if "capture" in f else "long"}}
-                for f in ("es.capture_id", "es.frame", "es_capture_id", "es_frame")]
+                for f in ("es.capture_id", "frame.number", "es_capture_id", "frame_number")]
         while True:
             body = {"size": 5000, "query": {"match_all": {}}, "sort": sort}
             if after:

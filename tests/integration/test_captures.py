@@ -34,7 +34,7 @@ def test_capture_into_cluster(capture, tshark, cluster):
     by_frame = {}
     for d in docs:
         src = d["_source"]
-        by_frame[src.get("es.frame", src.get("es_frame"))] = src
+        by_frame[src.get("frame.number", src.get("frame_number"))] = src
     assert sorted(by_frame) == list(range(1, frames + 1))
     if frames:
         problems = compare_fields(fields_table(tshark, capture), by_frame)
@@ -69,10 +69,10 @@ def test_capture_to_ndjson(capture, sink, tshark, workdir):
     assert len(pairs) == frames
     ids = [a["_id"] for a, _ in pairs]
     assert len(set(ids)) == frames
-    by_frame = {d["es.frame"]: d for _, d in pairs}
+    by_frame = {d["frame.number"]: d for _, d in pairs}
     assert sorted(by_frame) == list(range(1, frames + 1))
     for action, doc in pairs:
-        assert action["_id"].endswith(f"-{doc['es.frame']}")
+        assert action["_id"].endswith(f"-{doc['frame.number']}")
         assert action["_index"].startswith("packets-")
         assert "@timestamp" in doc or doc.get("frame.time_epoch", 0) < 0
     if frames and sink == "file":

@@ -56,5 +56,5 @@ def test_gui_exports_opened_capture(tshark, cluster, gui_home, workdir):
             proc.kill()
     docs = cluster.docs("it-gui-*")
     assert len(docs) == frames
-    assert sorted(d["_source"]["es.frame"] for d in docs) == list(range(1, frames + 1))
+    assert sorted(d["_source"]["frame.number"] for d in docs) == list(range(1, frames + 1))
     assert {d["_source"]["es.capture"] for d in docs} == {CAPTURE.name}

@@ -64,5 +64,5 @@ def test_live_capture_streams_and_flushes(tshark, cluster, can_capture):
     assert s["frames"] == captured and s["indexed"] == captured and s["dropped"] == 0
     docs = cluster.docs(f"{index}-*")
     assert len(docs) == captured
-    assert {d["_source"].get("es.interface") for d in docs} == {"lo"}
+    assert {d["_source"].get("frame.interface_name") for d in docs} == {"lo"}
     assert {d["_source"]["es.capture"] for d in docs} == {"lo"}
