@@ -84,6 +84,39 @@ static void on_item(JsonArray *arr, guint i, JsonNode *node, gpointer user)
     c->n++;
 }
 
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static const char *expect(const char *p, const char *end, const char *lit)
+{
+    size_t n = strlen(lit);
+    p = skip_ws(p, end);
+    return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
+}
+
+bool es_bulk_response_all_ok(const char *body, size_t len, uint32_t n_items)
+{
+    const char *end = body + len, *p = body;
+    if (!(p = expect(p, end, "{")) || !(p = expect(p, end, "\"errors\"")) ||
+        !(p = expect(p, end, ":")) || !(p = expect(p, end, "false")))
+        return false;
+    /* Item statuses are numbers, and no string in a successful response
+     * (index names, ids) can hold an unescaped quote: counting the member
+     * name counts the items. */
+    uint32_t seen = 0;
+    static const char key[] = "\"status\"";
+    while ((p = g_strstr_len(p, end - p, key))) {
+        p += sizeof key - 1;
+        if (++seen > n_items)
+            return false;
+    }
+    return seen == n_items;
+}
+
 bool es_bulk_response_parse(const char *body, size_t len, uint32_t n_items,
                             es_bulk_item_cb cb, void *ud, GError **err)
 {

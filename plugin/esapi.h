@@ -35,6 +35,12 @@ es_name_style es_server_name_style(const es_server_info *info);
 typedef void (*es_bulk_item_cb)(void *ud, uint32_t index, int status,
                                 const char *type, const char *reason);
 
+/* Whether a _bulk response says every one of its n_items items succeeded
+ * ("errors": false first, as Elasticsearch writes it, and n_items statuses):
+ * the common case, answered without building a tree of thousands of items.
+ * False means "parse it" (es_bulk_response_parse), not "failed". */
+bool es_bulk_response_all_ok(const char *body, size_t len, uint32_t n_items);
+
 /* Parses a _bulk response body; false unless it has exactly n_items items. */
 bool es_bulk_response_parse(const char *body, size_t len, uint32_t n_items,
                             es_bulk_item_cb cb, void *ud, GError **err);

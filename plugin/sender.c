@@ -219,6 +219,11 @@ static void on_item(void *ud, uint32_t i, int status, const char *type, const ch
 
 static void finish_bulk(es_sender *s, es_batch *b, const es_http_result *res)
 {
+    if (es_bulk_response_all_ok(res->body->str, res->body->len, b->n_items)) {
+        es_stats_add(&s->stats->indexed, b->n_items);
+        es_batch_free(b);
+        return;
+    }
     GError *err = NULL;
     bulk_outcome o = {s, b, NULL};
     if (!es_bulk_response_parse(res->body->str, res->body->len, b->n_items, on_item, &o, &err)) {

@@ -156,11 +156,29 @@ static void test_template(void)
     g_free(name);
 }
 
+static void test_bulk_all_ok(void)
+{
+    const char *ok = " {\"errors\" : false,\"items\":[{\"create\":{\"status\":201}},"
+                     "{\"index\":{\"status\":200}}]}";
+    g_assert_true(es_bulk_response_all_ok(ok, strlen(ok), 2));
+    g_assert_false(es_bulk_response_all_ok(ok, strlen(ok), 1));
+    g_assert_false(es_bulk_response_all_ok(ok, strlen(ok), 3));
+    g_assert_false(es_bulk_response_all_ok(ok, 20, 2));   /* cut short */
+    const char *errors = "{\"errors\":true,\"items\":[{\"create\":{\"status\":201}}]}";
+    g_assert_false(es_bulk_response_all_ok(errors, strlen(errors), 1));
+    const char *took = "{\"took\":3,\"errors\":false,\"items\":[{\"create\":{\"status\":201}}]}";
+    g_assert_false(es_bulk_response_all_ok(took, strlen(took), 1));   /* left to the parser */
+    const char *escaped = "{\"errors\":false,\"items\":[{\"create\":{\"_id\":\"a\\\"status\\\"\","
+                          "\"status\":201}}]}";
+    g_assert_true(es_bulk_response_all_ok(escaped, strlen(escaped), 1));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/esapi/server", test_server);
     g_test_add_func("/esapi/bulk-response", test_bulk_response);
+    g_test_add_func("/esapi/bulk-response-all-ok", test_bulk_all_ok);
     g_test_add_func("/esapi/error-summary", test_error_summary);
     g_test_add_func("/esapi/template", test_template);
     return g_test_run();
