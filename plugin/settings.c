@@ -53,8 +53,10 @@ const es_opt_desc es_opts[] = {
      "Comma-separated protocol filter names whose fields are exported (empty: all)",
      ES_OPT_STRING, F(protocols), 0, 0, 0, "", NULL},
     {"exclude", "Fields to leave out",
-     "Comma-separated field-name prefixes left out with their subtrees, e.g. _ws.expert,tcp.analysis",
-     ES_OPT_STRING, F(exclude), 0, 0, 0, "", NULL},
+     "Comma-separated field-name prefixes left out with their subtrees, e.g. _ws.expert,tcp.analysis. "
+     "The default leaves out the frame fields that describe the viewer's state, not the packet",
+     ES_OPT_STRING, F(exclude), 0, 0, 0,
+     "frame.marked,frame.ignored,frame.offset_shift,frame.time_delta_displayed", NULL},
     {"raw", "Include raw frame bytes",
      "Add the frame's bytes (base64) so packets can be rebuilt from Elasticsearch",
      ES_OPT_BOOL, F(raw), 1, 0, 1, NULL, NULL},
