@@ -194,10 +194,16 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
         return K_SKIP;
     if (strcmp(hf->abbrev, "frame.number") == 0 || strcmp(hf->abbrev, "frame.cap_len") == 0)
         return K_SKIP;   /* the exporter's metadata carries them */
-    if (strcmp(hf->abbrev, "frame.time") == 0) {
-        /* The frame's time is @timestamp already: map the name as an alias. */
-        es_schema_add(f->schema, f->style == ES_NAMES_UNDERSCORE ? "frame_time" : "frame.time",
-                      ES_MAP_TIME_ALIAS);
+    if (hf->type == FT_ABSOLUTE_TIME && (strcmp(hf->abbrev, "frame.time") == 0 ||
+                                         strcmp(hf->abbrev, "frame.time_utc") == 0 ||
+                                         strcmp(hf->abbrev, "frame.time_epoch") == 0)) {
+        /* The frame's arrival time (in any of its displays) is @timestamp
+         * already: the name is mapped as an alias of it. */
+        char *alias = g_strdup(hf->abbrev);
+        if (f->style == ES_NAMES_UNDERSCORE)
+            g_strdelimit(alias, ".", '_');
+        es_schema_add(f->schema, alias, ES_MAP_TIME_ALIAS);
+        g_free(alias);
         return K_SKIP;
     }
     if (json_kind_of(hf->type) == JK_NONE)

@@ -105,8 +105,15 @@ def fields_table(tshark, capture, fields=FIELDS):
     return table
 
 
+# Fields the exporter maps as aliases of @timestamp instead of sending them
+# (Wireshark 4.2+ types frame.time_epoch as an absolute time).
+TIME_ALIASES = {"frame.time", "frame.time_utc", "frame.time_epoch"}
+
+
 def doc_values(source, field):
     v = source.get(field)
+    if v is None and field in TIME_ALIASES:
+        v = source.get("@timestamp")
     if v is None:
         return []
     return v if isinstance(v, list) else [v]
