@@ -110,14 +110,7 @@ static bool effective_settings(es_settings *s, GError **err)
     for (size_t i = 0; i < es_n_opts; i++) {
         const es_opt_desc *d = &es_opts[i];
         if (cmdline_seen[i]) {
-            const char *src = (const char *)&cmdline_settings + d->offset;
-            char *dst = (char *)s + d->offset;
-            if (d->type == ES_OPT_STRING || d->type == ES_OPT_SECRET)
-                es_settings_set_string(s, d, *(char *const *)src);
-            else if (d->type == ES_OPT_BOOL)
-                *(bool *)dst = *(const bool *)src;
-            else
-                memcpy(dst, src, sizeof(unsigned));
+            es_settings_copy_opt(s, &cmdline_settings, d);
             continue;
         }
         bool ok = true;

@@ -139,6 +139,17 @@ void es_settings_copy(es_settings *dst, const es_settings *src)
     }
 }
 
+void es_settings_copy_opt(es_settings *dst, const es_settings *src, const es_opt_desc *d)
+{
+    switch (d->type) {
+    case ES_OPT_BOOL: *FIELD(dst, d, bool) = *FIELD(src, d, const bool); break;
+    case ES_OPT_UINT: *FIELD(dst, d, unsigned) = *FIELD(src, d, const unsigned); break;
+    case ES_OPT_ENUM: *FIELD(dst, d, int) = *FIELD(src, d, const int); break;
+    case ES_OPT_STRING:
+    case ES_OPT_SECRET: es_settings_set_string(dst, d, *FIELD(src, d, char *const)); break;
+    }
+}
+
 bool es_settings_equal(const es_settings *a, const es_settings *b)
 {
     for (size_t i = 0; i < es_n_opts; i++) {

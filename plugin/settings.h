@@ -67,6 +67,8 @@ const es_opt_desc *es_opt_find(const char *name);
 void es_settings_init(es_settings *s);
 void es_settings_clear(es_settings *s);
 void es_settings_copy(es_settings *dst, const es_settings *src);
+/* Copies one setting d from src into dst (dst's old string is freed). */
+void es_settings_copy_opt(es_settings *dst, const es_settings *src, const es_opt_desc *d);
 bool es_settings_equal(const es_settings *a, const es_settings *b);
 
 /* Sets one setting from text, as given to -X es.NAME=TEXT.  On error, the

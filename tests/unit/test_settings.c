@@ -154,9 +154,31 @@ static void test_secret_env(void)
     es_settings_clear(&s);
 }
 
+/* Each kind of setting copied one at a time, as -X values over preferences. */
+static void test_copy_opt(void)
+{
+    es_settings from, to;
+    es_settings_init(&from);
+    es_settings_init(&to);
+    static const char *const sets[][2] = {
+        {"raw", "FALSE"}, {"bulk_docs", "7"}, {"compression", "gzip"}, {"node", "h:1"}, {"password", "pw"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(sets); i++) {
+        const es_opt_desc *d = es_opt_find(sets[i][0]);
+        g_assert_true(es_settings_set(&from, d, sets[i][1], NULL));
+        g_assert_false(es_settings_equal(&from, &to));
+        es_settings_copy_opt(&to, &from, d);
+    }
+    g_assert_true(es_settings_equal(&from, &to));
+    es_settings_clear(&from);
+    g_assert_cmpstr(to.node, ==, "h:1");   /* its own copy */
+    es_settings_clear(&to);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/settings/copy-one", test_copy_opt);
     g_test_add_func("/settings/defaults", test_defaults);
     g_test_add_func("/settings/parse", test_parse);
     g_test_add_func("/settings/errors", test_errors);
