@@ -3412,7 +3412,8 @@ class App:
                 time.sleep(self.faults.get("delay_ms") / 1000.0)
         self._send(h, response, method, req)
         elapsed = round((time.monotonic() - t0) * 1000, 2)
-        self.stats.note({"method": method, "path": target, "status": response.status, "bytes": len(raw), "ms": elapsed})
+        self.stats.note({"method": method, "path": target, "status": response.status, "bytes": len(raw),
+                         "encoding": encoding, "body_bytes": len(body or b""), "ms": elapsed})
         if self.log:
             self.log.write(f"{time.strftime('%H:%M:%S')} {method} {target} {response.status} {len(raw)}b {elapsed}ms\n")
         if response.after is not None:

@@ -144,6 +144,11 @@ class LocalCluster(Cluster):
     def stats(self):
         return self.request("GET", "/_test/stats")[1]
 
+    def requests(self):
+        """The last 200 requests: method, path, status, bytes on the wire,
+        Content-Encoding, decoded body bytes."""
+        return self.request("GET", "/_test/requests")[1]
+
     def set_faults(self, **faults):
         status, body = self.request("POST", "/_test/faults", faults)
         assert status == 200, body
