@@ -32,6 +32,12 @@
 
 /* Everything that delivers documents; lives from the first frame to
  * shutdown or a change of settings. */
+/* A member name encoded as a JSON string, with its length. */
+typedef struct ekey {
+    char *s;
+    size_t n;
+} ekey;
+
 typedef struct pipeline {
     es_settings settings;
     es_sink sink;
@@ -46,7 +52,7 @@ typedef struct pipeline {
     int64_t started_us;
     bool failed;              /* could not start: frames are counted as dropped */
     /* metadata member names, encoded as JSON strings */
-    char *k_capture, *k_capture_id, *k_host, *k_frame, *k_linktype, *k_caplen, *k_raw;
+    ekey k_capture, k_capture_id, k_host, k_frame, k_linktype, k_caplen, k_raw;
     /* index name of the last second seen */
     gint64 index_secs;
     char index[256];
@@ -75,26 +81,27 @@ static struct {
 } X;
 
 /* A metadata member: registered in the schema, returned encoded. */
-static char *member_key(pipeline *p, const char *key, es_map_class cls)
+static ekey member_key(pipeline *p, const char *key, es_map_class cls)
 {
     es_schema_add(p->schema, key, cls);
-    return g_strdup_printf("\"%s\"", key);
+    ekey k = {g_strdup_printf("\"%s\"", key), strlen(key) + 2};
+    return k;
 }
 
-static char *meta_key(pipeline *p, const char *name, es_map_class cls)
+static ekey meta_key(pipeline *p, const char *name, es_map_class cls)
 {
     return member_key(p, es_meta_key(p->style, name), cls);
 }
 
 static void pipeline_free_keys(pipeline *p)
 {
-    g_free(p->k_capture);
-    g_free(p->k_capture_id);
-    g_free(p->k_host);
-    g_free(p->k_frame);
-    g_free(p->k_linktype);
-    g_free(p->k_caplen);
-    g_free(p->k_raw);
+    g_free(p->k_capture.s);
+    g_free(p->k_capture_id.s);
+    g_free(p->k_host.s);
+    g_free(p->k_frame.s);
+    g_free(p->k_linktype.s);
+    g_free(p->k_caplen.s);
+    g_free(p->k_raw.s);
 }
 
 static void fatal_or_report(const char *msg)
@@ -257,35 +264,36 @@ static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t
 {
     char ts[40];
     size_t n;
-    /* date_nanos holds 1970 to 2262: other times stay in frame.time only */
+    /* date_nanos holds 1970 to 2262: a frame time outside (a broken clock)
+     * leaves only frame.time_relative */
     if (pinfo->abs_ts.secs >= 0 && pinfo->abs_ts.secs < 9200000000LL &&
         (n = es_rfc3339(ts, sizeof ts, &pinfo->abs_ts))) {
         jw_key(w, "@timestamp");
         jw_string(w, ts, n);
     }
-    jw_key_encoded(w, p->k_capture, strlen(p->k_capture));
+    jw_key_encoded(w, p->k_capture.s, p->k_capture.n);
     jw_string(w, X.source, strlen(X.source));
-    jw_key_encoded(w, p->k_capture_id, strlen(p->k_capture_id));
+    jw_key_encoded(w, p->k_capture_id.s, p->k_capture_id.n);
     jw_string(w, X.capid, ES_CAPID_LEN);
-    jw_key_encoded(w, p->k_host, strlen(p->k_host));
+    jw_key_encoded(w, p->k_host.s, p->k_host.n);
     jw_string(w, X.host, strlen(X.host));
-    jw_key_encoded(w, p->k_frame, strlen(p->k_frame));
+    jw_key_encoded(w, p->k_frame.s, p->k_frame.n);
     jw_uint(w, pinfo->num);
 
     const wtap_rec *rec = pinfo->rec;
     if (rec && rec->rec_type == REC_TYPE_PACKET) {
         int lt = linktype_of(rec->rec_header.packet_header.pkt_encap);
         if (lt >= 0) {
-            jw_key_encoded(w, p->k_linktype, strlen(p->k_linktype));
+            jw_key_encoded(w, p->k_linktype.s, p->k_linktype.n);
             jw_uint(w, (uint64_t)lt);
         }
     }
     if (edt->tvb) {
         guint caplen = tvb_captured_length(edt->tvb);
-        jw_key_encoded(w, p->k_caplen, strlen(p->k_caplen));
+        jw_key_encoded(w, p->k_caplen.s, p->k_caplen.n);
         jw_uint(w, caplen);
         if (p->settings.raw) {
-            jw_key_encoded(w, p->k_raw, strlen(p->k_raw));
+            jw_key_encoded(w, p->k_raw.s, p->k_raw.n);
             jw_base64(w, tvb_get_ptr(edt->tvb, 0, (gint)caplen), caplen);
         }
     }
