@@ -215,9 +215,11 @@ char *es_mapping_body(es_schema *schema, size_t from, size_t to, es_name_style s
     return out.data;
 }
 
-char *es_template_body(const es_server_info *info, es_name_style style, const char *index_pattern,
+char *es_template_body(const es_server_info *info, es_name_style style, const es_settings *st,
                        es_schema *schema)
 {
+    const char *index_pattern = es_settings_target(st);
+    bool unknown = info->major == 0 && !info->opensearch;
     esbuf out;
     jsonw w;
     esbuf_init(&out, 4096, 64u << 20);
@@ -231,6 +233,11 @@ char *es_template_body(const es_server_info *info, es_name_style style, const ch
     jw_end_array(&w);
     jw_key(&w, "priority");
     jw_uint(&w, 200);
+    if (*st->data_stream) {
+        jw_key(&w, "data_stream");
+        jw_begin_object(&w);
+        jw_end_object(&w);
+    }
 
     jw_key(&w, "template");
     jw_begin_object(&w);
@@ -238,10 +245,14 @@ char *es_template_body(const es_server_info *info, es_name_style style, const ch
     jw_begin_object(&w);
     jw_key(&w, "index.mapping.total_fields.limit");
     jw_uint(&w, 20000);
-    if (!info->opensearch && (info->major > 8 || (info->major == 8 && info->minor >= 14))) {
+    if (unknown || (!info->opensearch && (info->major > 8 || (info->major == 8 && info->minor >= 14)))) {
         /* Never reject a document for one field too many (ES 8.14+). */
         jw_key(&w, "index.mapping.total_fields.ignore_dynamic_beyond_limit");
         jw_bool(&w, true);
+    }
+    if (*st->ilm_policy && !info->opensearch) {
+        jw_key(&w, "index.lifecycle.name");
+        jw_string(&w, st->ilm_policy, strlen(st->ilm_policy));
     }
     jw_end_object(&w);
 

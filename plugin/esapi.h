@@ -51,11 +51,13 @@ bool es_bulk_response_parse(const char *body, size_t len, uint32_t n_items,
 /* "type: reason" of an error response body, or a prefix of the body. */
 char *es_error_summary(const char *body, size_t len);
 
-/* Name and body of the index template for the settings' index pattern
- * (patterns: the pattern up to its first '%' followed by '*'), mapping every
- * field of schema. */
+/* Name and body of the index template for the settings' target (patterns:
+ * the index pattern up to its first '%' followed by '*', or the data stream
+ * name; a data-stream template for a data stream; the ILM policy on
+ * Elasticsearch), mapping every field of schema.  An info of all zeroes
+ * (server unknown) gives the template for current Elasticsearch. */
 char *es_template_name(const char *index_pattern);
-char *es_template_body(const es_server_info *info, es_name_style style, const char *index_pattern,
+char *es_template_body(const es_server_info *info, es_name_style style, const es_settings *st,
                        es_schema *schema);
 
 /* The indices of the pattern as a wildcard expression ("packets-*"). */

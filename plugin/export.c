@@ -140,7 +140,7 @@ static pipeline *pipeline_start(const es_settings *s)
     p->sender = es_sender_start(s, &p->sink, p->q, p->batcher, p->schema, &p->stats, &p->style, &err);
     if (!p->sender)
         goto fail;
-    es_schema_add(p->schema, "@timestamp", ES_MAP_DATE);
+    es_schema_add(p->schema, "@timestamp", ES_MAP_TIMESTAMP);
     p->k_capture = meta_key(p, "capture", ES_MAP_KEYWORD);
     p->k_capture_id = meta_key(p, "capture_id", ES_MAP_KEYWORD);
     p->k_host = meta_key(p, "host", ES_MAP_KEYWORD);
@@ -235,8 +235,8 @@ static int linktype_of(int encap)
 static const char *index_for(pipeline *p, gint64 secs)
 {
     if (secs != p->index_secs) {
-        if (!es_index_format(p->settings.index, secs, p->index, sizeof p->index))
-            es_index_format(p->settings.index, 0, p->index, sizeof p->index);
+        if (!es_index_format(es_settings_target(&p->settings), secs, p->index, sizeof p->index))
+            es_index_format(es_settings_target(&p->settings), 0, p->index, sizeof p->index);
         p->index_secs = secs;
     }
     return p->index;

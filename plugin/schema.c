@@ -10,6 +10,7 @@ typedef struct field {
     char *name;
     es_map_class cls;
     char **copy_to;     /* NULL-terminated, or NULL */
+    char *value;        /* ES_MAP_CONSTANT */
     size_t newer;       /* index of the entry that replaces this one, or 0 */
 } field;
 
@@ -53,6 +54,7 @@ static void map_members(jsonw *w, es_map_class c)
         jw_key(w, "ignore_malformed");
         jw_bool(w, true);
         break;
+    case ES_MAP_TIMESTAMP: type(w, "date_nanos"); break;
     case ES_MAP_IP: type(w, "ip"); break;
     case ES_MAP_BYTES:
         type(w, "keyword");
@@ -60,6 +62,9 @@ static void map_members(jsonw *w, es_map_class c)
         jw_uint(w, 1024);
         break;
     case ES_MAP_BINARY: type(w, "binary"); break;
+    case ES_MAP_CONSTANT:
+        type(w, "constant_keyword");
+        break;
     case ES_MAP_TIME_ALIAS:
         type(w, "alias");
         jw_key(w, "path");
@@ -97,6 +102,7 @@ void es_schema_free(es_schema *s)
     for (guint i = 0; i < s->fields->len; i++) {
         g_free(g_array_index(s->fields, field, i).name);
         g_strfreev(g_array_index(s->fields, field, i).copy_to);
+        g_free(g_array_index(s->fields, field, i).value);
     }
     g_hash_table_destroy(s->latest);
     g_array_free(s->fields, TRUE);
@@ -106,9 +112,9 @@ void es_schema_free(es_schema *s)
 
 /* Appends an entry for name; an older entry of the same name is replaced
  * (mapping updates carry the whole definition of a field). */
-static void append(es_schema *s, const char *name, es_map_class c, char **copy_to)
+static void append(es_schema *s, const char *name, es_map_class c, char **copy_to, const char *value)
 {
-    field f = {g_strdup(name), c, copy_to, 0};
+    field f = {g_strdup(name), c, copy_to, g_strdup(value), 0};
     gpointer old = g_hash_table_lookup(s->latest, name);
     if (old)
         g_array_index(s->fields, field, GPOINTER_TO_SIZE(old) - 1).newer = s->fields->len;
@@ -120,7 +126,14 @@ static void append(es_schema *s, const char *name, es_map_class c, char **copy_t
 void es_schema_add(es_schema *s, const char *name, es_map_class c)
 {
     g_mutex_lock(&s->lock);
-    append(s, name, c, NULL);
+    append(s, name, c, NULL, NULL);
+    g_mutex_unlock(&s->lock);
+}
+
+void es_schema_add_constant(es_schema *s, const char *name, const char *value)
+{
+    g_mutex_lock(&s->lock);
+    append(s, name, ES_MAP_CONSTANT, NULL, value);
     g_mutex_unlock(&s->lock);
 }
 
@@ -137,7 +150,7 @@ bool es_schema_copy_to(es_schema *s, const char *from, const char *to)
             for (size_t i = 0; i < n; i++)
                 targets[i] = g_strdup(f->copy_to[i]);
             targets[n] = g_strdup(to);
-            append(s, from, f->cls, targets);
+            append(s, from, f->cls, targets, f->value);
             added = true;
         }
     }
@@ -163,6 +176,10 @@ void es_schema_write(es_schema *s, size_t from, size_t to, jsonw *w)
         jw_key(w, f->name);
         jw_begin_object(w);
         map_members(w, f->cls);
+        if (f->value) {
+            jw_key(w, "value");
+            jw_string(w, f->value, strlen(f->value));
+        }
         if (f->copy_to) {
             jw_key(w, "copy_to");
             jw_begin_array(w);

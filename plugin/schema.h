@@ -26,11 +26,14 @@ typedef enum {
     ES_MAP_DOUBLE,    /* floats, relative times (seconds) */
     ES_MAP_BOOLEAN,
     ES_MAP_DATE,      /* absolute times, RFC 3339 with nanoseconds */
+    ES_MAP_TIMESTAMP, /* @timestamp: like DATE, always valid (data streams
+                         refuse ignore_malformed on it) */
     ES_MAP_IP,        /* IPv4 and IPv6 addresses */
     ES_MAP_KEYWORD,   /* strings, MAC addresses, OIDs, GUIDs, ... */
     ES_MAP_BYTES,     /* byte arrays as hex */
     ES_MAP_BINARY,    /* base64 (the raw frame) */
     ES_MAP_TIME_ALIAS,/* another name for @timestamp (frame.time) */
+    ES_MAP_CONSTANT,  /* one value for every document, kept in the mapping */
 } es_map_class;
 
 /* The class of a field registered under several types: the one that
@@ -47,6 +50,10 @@ void es_schema_free(es_schema *s);
 
 /* Registers a field (copying name). */
 void es_schema_add(es_schema *s, const char *name, es_map_class c);
+
+/* Registers a constant_keyword field whose value (copied) lives in the
+ * mapping, so documents need not carry it. */
+void es_schema_add_constant(es_schema *s, const char *name, const char *value);
 
 /* Records that Elasticsearch is to copy from's values into to (both
  * registered): the exporter leaves out a field that only repeats another

@@ -146,9 +146,9 @@ static bool update_mappings(es_sender *s)
         return true;
     }
     es_http_result res;
-    char *name = es_template_name(s->settings.index);
+    char *name = es_template_name(es_settings_target(&s->settings));
     char *path = g_strdup_printf("/_index_template/%s", name);
-    char *body = es_template_body(&s->info, s->style, s->settings.index, s->schema);
+    char *body = es_template_body(&s->info, s->style, &s->settings, s->schema);
     es_http_request(s->http, "PUT", path, body, strlen(body), SETUP_TIMEOUT_S * 6, &res);
     bool reached = !res.transport_error;
     if (reached && res.status != 200) {
@@ -161,7 +161,7 @@ static bool update_mappings(es_sender *s)
     g_free(name);
 
     if (reached) {
-        char *glob = es_index_glob(s->settings.index);
+        char *glob = es_index_glob(es_settings_target(&s->settings));
         path = g_strdup_printf("/%s/_mapping?allow_no_indices=true&ignore_unavailable=true", glob);
         body = es_mapping_body(s->schema, s->mapped, count, s->style);
         es_http_request(s->http, "PUT", path, body, strlen(body), SETUP_TIMEOUT_S * 6, &res);

@@ -13,6 +13,32 @@ G_DEFINE_QUARK(es-settings-error-quark, es_settings_error)
 
 static const char *const compression_names[] = {"auto", "off", "gzip", NULL};
 static const char *const name_style_names[] = {"auto", "dotted", "underscore", NULL};
+static const char *const profile_names[] = {"full", "core", NULL};
+
+/* The fields most searches need, after espcap's hand-mapped list, widened to
+ * the protocols people index packets for.  Prefixes: tcp.flags brings its
+ * bits. */
+const char *const es_core_fields[] = {
+    "frame.len", "frame.protocols", "frame.interface_name",
+    "eth.src", "eth.dst", "eth.type", "vlan.id", "sll.pkttype",
+    "arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.proto_ipv4",
+    "ip.src", "ip.dst", "ip.proto", "ip.ttl", "ip.len", "ip.id", "ip.flags",
+    "ipv6.src", "ipv6.dst", "ipv6.nxt", "ipv6.hlim", "ipv6.plen",
+    "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
+    "tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.len", "tcp.seq", "tcp.ack", "tcp.flags",
+    "tcp.window_size",
+    "udp.srcport", "udp.dstport", "udp.stream", "udp.length", "sctp.srcport", "sctp.dstport",
+    "dns.id", "dns.flags.response", "dns.flags.rcode", "dns.qry.name", "dns.qry.type", "dns.resp.name",
+    "dns.a", "dns.aaaa", "dns.cname",
+    "http.request.method", "http.request.uri", "http.host", "http.user_agent", "http.response.code",
+    "http.content_type", "http.server",
+    "tls.record.version", "tls.handshake.type", "tls.handshake.version",
+    "tls.handshake.extensions_server_name", "tls.handshake.ciphersuite",
+    "dhcp.option.hostname", "dhcp.ip.client", "dhcp.ip.your", "ntp.stratum",
+    "smb2.cmd", "smb2.filename", "kerberos.CNameString", "ssh.protocol",
+    "_ws.expert.message", "_ws.expert.severity",
+    NULL,
+};
 
 #define F(field) offsetof(es_settings, field)
 
@@ -28,6 +54,13 @@ const es_opt_desc es_opts[] = {
     {"index", "Index name pattern",
      "Index name; strftime conversions (%Y %m %d %H ...) use the frame's own time in UTC",
      ES_OPT_STRING, F(index), 0, 0, 0, "packets-%Y.%m.%d", NULL},
+    {"data_stream", "Data stream",
+     "Send documents to this data stream instead of es.index (a data-stream template is installed "
+     "for it), e.g. logs-wireshark-default",
+     ES_OPT_STRING, F(data_stream), 0, 0, 0, "", NULL},
+    {"ilm_policy", "ILM policy",
+     "Name of an index lifecycle policy the template attaches to new indices (Elasticsearch only)",
+     ES_OPT_STRING, F(ilm_policy), 0, 0, 0, "", NULL},
     {"bulk_kib", "Bulk request size (KiB)",
      "A bulk request is sent once its body reaches this size",
      ES_OPT_UINT, F(bulk_kib), 5120, 16, 102400, NULL, NULL},
@@ -57,6 +90,14 @@ const es_opt_desc es_opts[] = {
      "The default leaves out the frame fields that describe the viewer's state, not the packet",
      ES_OPT_STRING, F(exclude), 0, 0, 0,
      "frame.marked,frame.ignored,frame.offset_shift,frame.time_delta_displayed", NULL},
+    {"profile", "Field profile",
+     "full (every field of the tree) or core (about 80 fields most searches need: addresses, ports, "
+     "flags, DNS names, HTTP and TLS basics) for small indices",
+     ES_OPT_ENUM, F(profile), ES_PROFILE_FULL, 0, 1, NULL, profile_names},
+    {"ecs", "ECS fields",
+     "Also index the Elastic Common Schema fields Kibana's network views and SIEM rules use: "
+     "source.ip/port, destination.ip/port, network.*, observer.hostname, event.dataset",
+     ES_OPT_BOOL, F(ecs), 1, 0, 1, NULL, NULL},
     {"raw", "Include raw frame bytes",
      "Add the frame's bytes (base64) so packets can be rebuilt from Elasticsearch",
      ES_OPT_BOOL, F(raw), 1, 0, 1, NULL, NULL},
@@ -74,6 +115,10 @@ const es_opt_desc es_opts[] = {
     {"template", "Install index template",
      "Create or update the index template for the index pattern before sending",
      ES_OPT_BOOL, F(template), 1, 0, 1, NULL, NULL},
+    {"dump_template", "Write the index template to",
+     "At the end of the run, write the index template (with every field of the run) to this file, "
+     "to install it by hand (scripts/put-template)",
+     ES_OPT_STRING, F(dump_template), 0, 0, 0, "", NULL},
     {"user", "User name", "User for HTTP basic authentication",
      ES_OPT_STRING, F(user), 0, 0, 0, "", NULL},
     {"password", "Password", "Password for basic authentication (or environment variable ES_PASSWORD)",
@@ -372,9 +417,21 @@ bool es_index_format(const char *pattern, gint64 secs, char *out, size_t outlen)
     return true;
 }
 
+const char *es_settings_target(const es_settings *s)
+{
+    return *s->data_stream ? s->data_stream : s->index;
+}
+
 bool es_settings_validate(es_settings *s, GError **err)
 {
     char sample[512];
+    if (*s->data_stream && (strchr(s->data_stream, '%') ||
+                            !es_index_format(s->data_stream, 0, sample, sizeof sample))) {
+        g_set_error(err, ES_SETTINGS_ERROR, 1,
+                    "es.data_stream: \"%s\" is not a valid data stream name; accepted: lowercase text "
+                    "without \\ / * ? \" < > | space , # : %%, not starting with _ - +", s->data_stream);
+        return false;
+    }
     if (!es_index_format(s->index, 1700000000, sample, sizeof sample)) {
         g_set_error(err, ES_SETTINGS_ERROR, 1,
                     "es.index: \"%s\" does not give a valid index name; accepted: lowercase text "

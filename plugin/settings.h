@@ -17,11 +17,14 @@
 
 typedef enum { ES_COMPRESS_AUTO, ES_COMPRESS_OFF, ES_COMPRESS_GZIP } es_compression;
 typedef enum { ES_NAMES_AUTO, ES_NAMES_DOTTED, ES_NAMES_UNDERSCORE } es_name_style;
+typedef enum { ES_PROFILE_FULL, ES_PROFILE_CORE } es_profile;
 
 typedef struct es_settings {
     bool enabled;
     char *node;
     char *index;
+    char *data_stream;        /* non-empty: documents go to this data stream */
+    char *ilm_policy;
     unsigned bulk_kib;
     unsigned bulk_docs;
     unsigned bulk_age_ms;
@@ -31,11 +34,14 @@ typedef struct es_settings {
     char *filter;
     char *protocols;
     char *exclude;
+    int profile;              /* es_profile */
+    bool ecs;
     bool raw;
     bool resolved;
     unsigned max_bytes;
     int name_style;           /* es_name_style */
     bool template;
+    char *dump_template;
     char *user;
     char *password;
     char *api_key;
@@ -70,6 +76,12 @@ void es_settings_copy(es_settings *dst, const es_settings *src);
 /* Copies one setting d from src into dst (dst's old string is freed). */
 void es_settings_copy_opt(es_settings *dst, const es_settings *src, const es_opt_desc *d);
 bool es_settings_equal(const es_settings *a, const es_settings *b);
+
+/* Where documents go: the data stream if one is set, else the index pattern. */
+const char *es_settings_target(const es_settings *s);
+
+/* The field-name prefixes of the "core" profile (NULL-terminated). */
+extern const char *const es_core_fields[];
 
 /* Sets one setting from text, as given to -X es.NAME=TEXT.  On error, the
  * message names the setting and the accepted values. */

@@ -103,10 +103,12 @@ static void test_template(void)
 {
     es_server_info es8 = {.major = 8, .minor = 15};
     es_schema *schema = es_schema_new();
-    es_schema_add(schema, "@timestamp", ES_MAP_DATE);
+    es_schema_add(schema, "@timestamp", ES_MAP_TIMESTAMP);
     es_schema_add(schema, "es.raw", ES_MAP_BINARY);
     es_schema_add(schema, "gquic.cid", ES_MAP_ULONG);
-    char *body = es_template_body(&es8, ES_NAMES_DOTTED, "packets-%Y.%m.%d", schema);
+    es_settings st;
+    es_settings_init(&st);
+    char *body = es_template_body(&es8, ES_NAMES_DOTTED, &st, schema);
     JsonParser *p = json_parser_new();
     g_assert_true(json_parser_load_from_data(p, body, -1, NULL));
     JsonNode *root = json_parser_get_root(p);
@@ -117,25 +119,43 @@ static void test_template(void)
     g_assert_false(json_object_get_boolean_member(m, "date_detection"));
     JsonObject *ts = object_at(root, "template/mappings/properties/@timestamp");
     g_assert_cmpstr(json_object_get_string_member(ts, "type"), ==, "date_nanos");
-    g_assert_true(json_object_get_boolean_member(ts, "ignore_malformed"));
+    g_assert_false(json_object_has_member(ts, "ignore_malformed"));
+    g_assert_null(object_at(root, "data_stream"));
     JsonObject *raw = object_at(root, "template/mappings/properties/es.raw");
     g_assert_cmpstr(json_object_get_string_member(raw, "type"), ==, "binary");
     JsonObject *cid = object_at(root, "template/mappings/properties/gquic.cid");
     g_assert_cmpstr(json_object_get_string_member(cid, "type"), ==, "unsigned_long");
-    JsonObject *st = object_at(root, "template/settings");
-    g_assert_true(json_object_get_boolean_member(st, "index.mapping.total_fields.ignore_dynamic_beyond_limit"));
+    JsonObject *st_obj = object_at(root, "template/settings");
+    g_assert_true(json_object_get_boolean_member(st_obj, "index.mapping.total_fields.ignore_dynamic_beyond_limit"));
     g_object_unref(p);
     g_free(body);
 
     es_server_info os = {.opensearch = true, .major = 2, .minor = 17};
     es_schema *under = es_schema_new();
     es_schema_add(under, "es_raw", ES_MAP_BINARY);
-    body = es_template_body(&os, ES_NAMES_UNDERSCORE, "packets-%Y.%m.%d", under);
+    es_settings_set_string(&st, es_opt_find("ilm_policy"), "pcap-30d");
+    body = es_template_body(&os, ES_NAMES_UNDERSCORE, &st, under);
     g_assert_null(strstr(body, "subobjects"));
+    g_assert_null(strstr(body, "lifecycle"));   /* ILM is Elasticsearch's */
     g_assert_null(strstr(body, "ignore_dynamic_beyond_limit"));
     g_assert_nonnull(strstr(body, "\"es_raw\":{\"type\":\"binary\"}"));
     g_free(body);
     es_schema_free(under);
+
+    /* A data stream: its own name as pattern, a data-stream template, ILM. */
+    es_settings_set_string(&st, es_opt_find("data_stream"), "logs-wireshark-default");
+    body = es_template_body(&es8, ES_NAMES_DOTTED, &st, schema);
+    p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, body, -1, NULL));
+    root = json_parser_get_root(p);
+    pats = json_object_get_array_member(json_node_get_object(root), "index_patterns");
+    g_assert_cmpstr(json_array_get_string_element(pats, 0), ==, "logs-wireshark-default*");
+    g_assert_nonnull(object_at(root, "data_stream"));
+    st_obj = object_at(root, "template/settings");
+    g_assert_cmpstr(json_object_get_string_member(st_obj, "index.lifecycle.name"), ==, "pcap-30d");
+    g_object_unref(p);
+    g_free(body);
+    es_settings_clear(&st);
 
     body = es_mapping_body(schema, 2, 3, ES_NAMES_DOTTED);
     g_assert_cmpstr(body, ==, "{\"subobjects\":false,\"properties\":{\"gquic.cid\":{\"type\":\"unsigned_long\"}}}");

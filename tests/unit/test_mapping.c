@@ -58,11 +58,13 @@ static void test_properties(void)
         {ES_MAP_DOUBLE, "{\"type\":\"double\"}"},
         {ES_MAP_BOOLEAN, "{\"type\":\"boolean\"}"},
         {ES_MAP_DATE, "{\"type\":\"date_nanos\",\"ignore_malformed\":true}"},
+        {ES_MAP_TIMESTAMP, "{\"type\":\"date_nanos\"}"},
         {ES_MAP_IP, "{\"type\":\"ip\"}"},
         {ES_MAP_KEYWORD, "{\"type\":\"keyword\",\"ignore_above\":8191}"},
         {ES_MAP_BYTES, "{\"type\":\"keyword\",\"ignore_above\":1024}"},
         {ES_MAP_BINARY, "{\"type\":\"binary\"}"},
         {ES_MAP_TIME_ALIAS, "{\"type\":\"alias\",\"path\":\"@timestamp\"}"},
+        {ES_MAP_CONSTANT, "{\"type\":\"constant_keyword\"}"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
         esbuf out;
@@ -124,9 +126,11 @@ static void test_schema_copy_to(void)
                     "\"ip.src\":{\"type\":\"ip\",\"copy_to\":[\"ip.addr\"]}}");
     es_schema_add(s, "ip.dst", ES_MAP_IP);
     g_assert_true(es_schema_copy_to(s, "ip.dst", "ip.addr"));
+    es_schema_add_constant(s, "event.dataset", "wireshark.packet");
     g_assert_false(es_schema_copy_to(s, "ip.src", "ip.host"));  /* target not registered */
     char *later = write_range(s, 3, es_schema_count(s));
-    g_assert_cmpstr(later, ==, "{\"ip.dst\":{\"type\":\"ip\",\"copy_to\":[\"ip.addr\"]}}");
+    g_assert_cmpstr(later, ==, "{\"ip.dst\":{\"type\":\"ip\",\"copy_to\":[\"ip.addr\"]},"
+                    "\"event.dataset\":{\"type\":\"constant_keyword\",\"value\":\"wireshark.packet\"}}");
     g_free(all);
     g_free(later);
     es_schema_free(s);
