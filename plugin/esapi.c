@@ -318,3 +318,87 @@ char *es_template_body(const es_server_info *info, es_name_style style, const es
     g_assert(jw_finish(&w));
     return out.data;
 }
+
+static es_map_class class_of_mapping(const char *name, JsonObject *d)
+{
+    const char *t = json_object_get_string_member_with_default(d, "type", "");
+    if (strcmp(t, "long") == 0) return ES_MAP_LONG;
+    if (strcmp(t, "unsigned_long") == 0) return ES_MAP_ULONG;
+    if (strcmp(t, "double") == 0) return ES_MAP_DOUBLE;
+    if (strcmp(t, "boolean") == 0) return ES_MAP_BOOLEAN;
+    if (strcmp(t, "date_nanos") == 0)
+        return strcmp(name, "@timestamp") == 0 ? ES_MAP_TIMESTAMP : ES_MAP_DATE;
+    if (strcmp(t, "ip") == 0) return ES_MAP_IP;
+    if (strcmp(t, "binary") == 0) return ES_MAP_BINARY;
+    if (strcmp(t, "alias") == 0) return ES_MAP_TIME_ALIAS;
+    if (strcmp(t, "constant_keyword") == 0) return ES_MAP_CONSTANT;
+    if (strcmp(t, "keyword") == 0)
+        return json_object_get_int_member_with_default(d, "ignore_above", 0) == 1024 ? ES_MAP_BYTES
+                                                                                   : ES_MAP_KEYWORD;
+    return ES_MAP_NONE;
+}
+
+static void seed_properties(JsonObject *props, const char *prefix, es_schema *schema)
+{
+    GList *names = json_object_get_members(props);
+    for (GList *l = names; l; l = l->next) {
+        JsonNode *n = json_object_get_member(props, l->data);
+        if (!JSON_NODE_HOLDS_OBJECT(n))
+            continue;
+        JsonObject *d = json_node_get_object(n);
+        char *path = g_strconcat(prefix, l->data, NULL);
+        if (json_object_has_member(d, "properties") && !json_object_has_member(d, "type")) {
+            char *sub = g_strconcat(path, ".", NULL);
+            seed_properties(json_object_get_object_member(d, "properties"), sub, schema);
+            g_free(sub);
+        } else {
+            es_map_class c = class_of_mapping(path, d);
+            /* An alias must point where ours do; anything else is not ours. */
+            if (c == ES_MAP_TIME_ALIAS &&
+                g_strcmp0(json_object_get_string_member_with_default(d, "path", ""), "@timestamp") != 0)
+                c = ES_MAP_NONE;
+            if (c != ES_MAP_NONE) {
+                GPtrArray *copy = g_ptr_array_new();
+                JsonNode *ct = json_object_get_member(d, "copy_to");
+                if (ct && JSON_NODE_HOLDS_ARRAY(ct)) {
+                    JsonArray *a = json_node_get_array(ct);
+                    for (guint i = 0; i < json_array_get_length(a); i++)
+                        if (JSON_NODE_HOLDS_VALUE(json_array_get_element(a, i)))
+                            g_ptr_array_add(copy, (gpointer)json_array_get_string_element(a, i));
+                } else if (ct && JSON_NODE_HOLDS_VALUE(ct)) {
+                    g_ptr_array_add(copy, (gpointer)json_node_get_string(ct));
+                }
+                g_ptr_array_add(copy, NULL);
+                es_schema_seed(schema, path, c, copy->len > 1 ? (char **)copy->pdata : NULL,
+                               json_object_get_string_member_with_default(d, "value", NULL));
+                g_ptr_array_free(copy, TRUE);
+            }
+        }
+        g_free(path);
+    }
+    g_list_free(names);
+}
+
+bool es_template_seed(const char *body, size_t len, es_schema *schema)
+{
+    JsonNode *root = parse(body, len, NULL);
+    if (!root)
+        return false;
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    JsonNode *list = o ? json_object_get_member(o, "index_templates") : NULL;
+    JsonObject *props = NULL;
+    if (list && JSON_NODE_HOLDS_ARRAY(list) && json_array_get_length(json_node_get_array(list)) > 0) {
+        JsonNode *t = json_array_get_element(json_node_get_array(list), 0);
+        const char *path[] = {"index_template", "template", "mappings", "properties"};
+        JsonObject *cur = JSON_NODE_HOLDS_OBJECT(t) ? json_node_get_object(t) : NULL;
+        for (size_t i = 0; cur && i < G_N_ELEMENTS(path); i++) {
+            JsonNode *n = json_object_get_member(cur, path[i]);
+            cur = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        }
+        props = cur;
+    }
+    if (props)
+        seed_properties(props, "", schema);
+    json_node_unref(root);
+    return props != NULL;
+}

@@ -51,6 +51,9 @@ bool es_bulk_response_parse(const char *body, size_t len, uint32_t n_items,
 /* "type: reason" of an error response body, or a prefix of the body. */
 char *es_error_summary(const char *body, size_t len);
 
+/* ECS event.dataset of every document. */
+#define ES_DATASET "wireshark.packet"
+
 /* Name and body of the index template for the settings' target (patterns:
  * the index pattern up to its first '%' followed by '*', or the data stream
  * name; a data-stream template for a data stream; the ILM policy on
@@ -59,6 +62,11 @@ char *es_error_summary(const char *body, size_t len);
 char *es_template_name(const char *index_pattern);
 char *es_template_body(const es_server_info *info, es_name_style style, const es_settings *st,
                        es_schema *schema);
+
+/* Adds the fields of an installed template (the body of GET
+ * _index_template/NAME) to schema with es_schema_seed(); false if the body
+ * holds no template. */
+bool es_template_seed(const char *body, size_t len, es_schema *schema);
 
 /* The indices of the pattern as a wildcard expression ("packets-*"). */
 char *es_index_glob(const char *index_pattern);

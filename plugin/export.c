@@ -53,6 +53,7 @@ typedef struct pipeline {
     bool failed;              /* could not start: frames are counted as dropped */
     /* metadata member names, encoded as JSON strings */
     ekey k_capture, k_capture_id, k_host, k_frame, k_linktype, k_caplen, k_raw;
+    ekey k_net_type, k_net_transport, k_net_protocol, k_dataset;   /* ECS; .s NULL when off */
     /* index name of the last second seen */
     gint64 index_secs;
     char index[256];
@@ -98,6 +99,10 @@ static void pipeline_free_keys(pipeline *p)
     g_free(p->k_capture.s);
     g_free(p->k_capture_id.s);
     g_free(p->k_host.s);
+    g_free(p->k_net_type.s);
+    g_free(p->k_net_transport.s);
+    g_free(p->k_net_protocol.s);
+    g_free(p->k_dataset.s);
     g_free(p->k_frame.s);
     g_free(p->k_linktype.s);
     g_free(p->k_caplen.s);
@@ -143,7 +148,23 @@ static pipeline *pipeline_start(const es_settings *s)
     es_schema_add(p->schema, "@timestamp", ES_MAP_TIMESTAMP);
     p->k_capture = meta_key(p, "capture", ES_MAP_KEYWORD);
     p->k_capture_id = meta_key(p, "capture_id", ES_MAP_KEYWORD);
-    p->k_host = meta_key(p, "host", ES_MAP_KEYWORD);
+    if (s->ecs) {
+        /* The sensor's name under its ECS name; Wireshark fields feed
+         * source.ip and the like through copy_to (flatten.c). */
+        p->k_host = member_key(p, "observer.hostname", ES_MAP_KEYWORD);
+        p->k_net_type = member_key(p, "network.type", ES_MAP_KEYWORD);
+        p->k_net_transport = member_key(p, "network.transport", ES_MAP_KEYWORD);
+        p->k_net_protocol = member_key(p, "network.protocol", ES_MAP_KEYWORD);
+        es_flatten_register_ecs(p->schema);
+        /* One value for every document: kept in the mapping where the
+         * cluster has constant_keyword (Elasticsearch with dotted names). */
+        if (p->style == ES_NAMES_DOTTED)
+            es_schema_add_constant(p->schema, "event.dataset", ES_DATASET);
+        else
+            p->k_dataset = member_key(p, "event.dataset", ES_MAP_KEYWORD);
+    } else {
+        p->k_host = meta_key(p, "host", ES_MAP_KEYWORD);
+    }
     /* Written by the metadata even when the frame protocol is not exported
      * (es.protocols): the frame's identity and what es.raw holds. */
     bool dotted = p->style != ES_NAMES_UNDERSCORE;
@@ -161,12 +182,33 @@ fail:
     return p;
 }
 
+/* es.dump_template: the template with every field of the run, to install
+ * by hand (scripts/put-template). */
+static void dump_template(pipeline *p, const es_server_info *info)
+{
+    char *body = es_template_body(info, p->style, &p->settings, p->schema);
+    GError *err = NULL;
+    if (!g_file_set_contents(p->settings.dump_template, body, -1, &err)) {
+        fprintf(stderr, "wireshark-es: es.dump_template: %s\n", err->message);
+        g_error_free(err);
+    } else {
+        char *name = es_template_name(es_settings_target(&p->settings));
+        fprintf(stderr, "wireshark-es: index template %s (%zu fields) written to %s\n", name,
+                es_schema_fields(p->schema), p->settings.dump_template);
+        g_free(name);
+    }
+    g_free(body);
+}
+
 static void pipeline_stop(pipeline *p)
 {
     if (!p)
         return;
     if (p->sender) {
-        es_sender_stop(p->sender, p->settings.flush_timeout_s);
+        es_server_info info;
+        es_sender_stop(p->sender, p->settings.flush_timeout_s, &info);
+        if (*p->settings.dump_template)
+            dump_template(p, &info);
         double secs = (double)(g_get_monotonic_time() - p->started_us) / G_USEC_PER_SEC;
         GString *line = g_string_new("wireshark-es: ");
         es_stats_summary(&p->stats, secs, line);
@@ -299,6 +341,45 @@ static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t
     }
 }
 
+/* ECS network.type, network.transport and network.protocol (the highest
+ * layer) from the frame's protocol layers. */
+static void write_ecs(pipeline *p, jsonw *w, packet_info *pinfo)
+{
+    static const struct { const char *proto, *ecs; } transports[] = {
+        {"tcp", "tcp"}, {"udp", "udp"}, {"sctp", "sctp"}, {"icmp", "icmp"},
+        {"icmpv6", "ipv6-icmp"}, {"igmp", "igmp"}, {"gre", "gre"}, {"esp", "esp"},
+    };
+    const char *type = NULL, *transport = NULL, *top = NULL;
+    for (wmem_list_frame_t *l = pinfo->layers ? wmem_list_head(pinfo->layers) : NULL; l;
+         l = wmem_list_frame_next(l)) {
+        const char *name = proto_get_protocol_filter_name(GPOINTER_TO_INT(wmem_list_frame_data(l)));
+        if (!name || strcmp(name, "data") == 0 || strncmp(name, "_ws.", 4) == 0)
+            continue;
+        top = name;
+        if (!type && (strcmp(name, "ip") == 0 || strcmp(name, "ipv6") == 0))
+            type = name[2] ? "ipv6" : "ipv4";
+        for (size_t i = 0; !transport && i < G_N_ELEMENTS(transports); i++)
+            if (strcmp(name, transports[i].proto) == 0)
+                transport = transports[i].ecs;
+    }
+    if (type) {
+        jw_key_encoded(w, p->k_net_type.s, p->k_net_type.n);
+        jw_string(w, type, 4);
+    }
+    if (transport) {
+        jw_key_encoded(w, p->k_net_transport.s, p->k_net_transport.n);
+        jw_string(w, transport, strlen(transport));
+    }
+    if (top) {
+        jw_key_encoded(w, p->k_net_protocol.s, p->k_net_protocol.n);
+        jw_string(w, top, strlen(top));
+    }
+    if (p->k_dataset.s) {
+        jw_key_encoded(w, p->k_dataset.s, p->k_dataset.n);
+        jw_string(w, ES_DATASET, strlen(ES_DATASET));
+    }
+}
+
 static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt,
                                    const void *data, tap_flags_t flags)
 {
@@ -328,6 +409,8 @@ static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_disse
     jw_init(&w, &p->rec);
     jw_begin_object(&w);
     write_meta(p, &w, pinfo, edt);
+    if (p->k_net_type.s)
+        write_ecs(p, &w, pinfo);
     es_flatten(p->flat, edt->tree, &w);
     jw_end_object(&w);
     esbuf_putc(&p->rec, '\n');

@@ -48,6 +48,8 @@ struct es_flattener {
     bool resolved;          /* keep renderings of other fields as names */
     GHashTable *include;    /* protocol names, NULL: all */
     char **exclude;         /* field-name prefixes */
+    const char *const *keep;/* field-name prefixes with a value (core profile), NULL: all */
+    bool ecs;
 
     int32_t *key_of_hf;     /* by header_field_info id */
     size_t n_hf;
@@ -92,6 +94,8 @@ es_flattener *es_flattener_new(const es_settings *s, es_name_style style, es_sch
     f->schema = schema;
     f->max_bytes = s->max_bytes;
     f->resolved = s->resolved;
+    f->keep = s->profile == ES_PROFILE_CORE ? es_core_fields : NULL;
+    f->ecs = s->ecs;
     if (*s->protocols) {
         f->include = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         char **names = g_strsplit_set(s->protocols, ", ", -1);
@@ -139,14 +143,35 @@ void es_flattener_free(es_flattener *f)
     g_free(f);
 }
 
-static bool excluded(const es_flattener *f, const char *abbrev)
+/* Whether abbrev is one of the prefixes or below one (tcp.flags: tcp.flags.syn). */
+static bool under_prefix(const char *const *prefixes, const char *abbrev)
 {
-    for (char **e = f->exclude; *e; e++) {
+    for (const char *const *e = prefixes; *e; e++) {
         size_t n = strlen(*e);
         if (strncmp(abbrev, *e, n) == 0 && (abbrev[n] == '\0' || abbrev[n] == '.' || (*e)[n - 1] == '.'))
             return true;
     }
     return false;
+}
+
+/* Elastic Common Schema fields fed from Wireshark's by copy_to: indexed
+ * and searchable under both names, carried once in the document. */
+static const struct { const char *field, *ecs; } ecs_copies[] = {
+    {"ip.src", "source.ip"}, {"ipv6.src", "source.ip"},
+    {"ip.dst", "destination.ip"}, {"ipv6.dst", "destination.ip"},
+    {"tcp.srcport", "source.port"}, {"udp.srcport", "source.port"}, {"sctp.srcport", "source.port"},
+    {"tcp.dstport", "destination.port"}, {"udp.dstport", "destination.port"},
+    {"sctp.dstport", "destination.port"},
+    {"frame.len", "network.bytes"},
+};
+
+void es_flatten_register_ecs(es_schema *schema)
+{
+    es_schema_add(schema, "source.ip", ES_MAP_IP);
+    es_schema_add(schema, "destination.ip", ES_MAP_IP);
+    es_schema_add(schema, "source.port", ES_MAP_LONG);
+    es_schema_add(schema, "destination.port", ES_MAP_LONG);
+    es_schema_add(schema, "network.bytes", ES_MAP_LONG);
 }
 
 /* How every field registered under hf's name is written and mapped. */
@@ -190,7 +215,7 @@ static void grow_per_key(es_flattener *f, size_t need)
 /* Looks hf up for the first time: excluded, valueless, or which key. */
 static int32_t classify(es_flattener *f, const header_field_info *hf)
 {
-    if (!hf->abbrev || !*hf->abbrev || excluded(f, hf->abbrev))
+    if (!hf->abbrev || !*hf->abbrev || under_prefix((const char *const *)f->exclude, hf->abbrev))
         return K_SKIP;
     if (strcmp(hf->abbrev, "frame.number") == 0 || strcmp(hf->abbrev, "frame.cap_len") == 0)
         return K_SKIP;   /* the exporter's metadata carries them */
@@ -206,7 +231,7 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
         g_free(alias);
         return K_SKIP;
     }
-    if (json_kind_of(hf->type) == JK_NONE)
+    if (json_kind_of(hf->type) == JK_NONE || (f->keep && !under_prefix(f->keep, hf->abbrev)))
         return K_NOVALUE;
     if (hf->type == FT_BYTES || hf->type == FT_UINT_BYTES) {
         if (f->max_bytes == 0)
@@ -242,6 +267,13 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
     k.copy_source = k.copy_target = false;
     k.copied_to = -1;
     es_schema_add(f->schema, name, cls);
+    for (size_t i = 0; f->ecs && i < G_N_ELEMENTS(ecs_copies); i++) {
+        if (strcmp(hf->abbrev, ecs_copies[i].field) == 0 && k.kind == KIND_NATIVE &&
+            (cls == ES_MAP_IP || cls == ES_MAP_LONG)) {
+            es_schema_copy_to(f->schema, name, ecs_copies[i].ecs);
+            k.copy_source = true;
+        }
+    }
     g_array_append_val(f->keys, k);
     int32_t idx = (int32_t)f->keys->len - 1;
     g_hash_table_insert(f->key_by_name, (gpointer)k.name, GINT_TO_POINTER(idx + 1));

@@ -27,6 +27,10 @@ typedef struct es_flattener es_flattener;
 es_flattener *es_flattener_new(const es_settings *s, es_name_style style, es_schema *schema);
 void es_flattener_free(es_flattener *f);
 
+/* Registers the ECS fields the flattener copies Wireshark's into
+ * (source.ip, ...): called before the first frame when es.ecs is on. */
+void es_flatten_register_ecs(es_schema *schema);
+
 /* Writes the fields of tree as members of the object w is in. */
 void es_flatten(es_flattener *f, struct _proto_node *tree, jsonw *w);
 

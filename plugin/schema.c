@@ -126,7 +126,21 @@ static void append(es_schema *s, const char *name, es_map_class c, char **copy_t
 void es_schema_add(es_schema *s, const char *name, es_map_class c)
 {
     g_mutex_lock(&s->lock);
-    append(s, name, c, NULL, NULL);
+    gpointer at = g_hash_table_lookup(s->latest, name);
+    const field *f = at ? &g_array_index(s->fields, field, GPOINTER_TO_SIZE(at) - 1) : NULL;
+    /* Known already (from the installed template): keep its copy_to. */
+    if (!f)
+        append(s, name, c, NULL, NULL);
+    else if (f->cls != c)
+        append(s, name, c, g_strdupv(f->copy_to), NULL);
+    g_mutex_unlock(&s->lock);
+}
+
+void es_schema_seed(es_schema *s, const char *name, es_map_class c, char **copy_to, const char *value)
+{
+    g_mutex_lock(&s->lock);
+    if (!g_hash_table_contains(s->latest, name))
+        append(s, name, c, g_strdupv(copy_to), value);
     g_mutex_unlock(&s->lock);
 }
 
@@ -162,6 +176,14 @@ size_t es_schema_count(es_schema *s)
 {
     g_mutex_lock(&s->lock);
     size_t n = s->fields->len;
+    g_mutex_unlock(&s->lock);
+    return n;
+}
+
+size_t es_schema_fields(es_schema *s)
+{
+    g_mutex_lock(&s->lock);
+    size_t n = g_hash_table_size(s->latest);
     g_mutex_unlock(&s->lock);
     return n;
 }

@@ -48,8 +48,15 @@ typedef struct es_schema es_schema;
 es_schema *es_schema_new(void);
 void es_schema_free(es_schema *s);
 
-/* Registers a field (copying name). */
+/* Registers a field (copying name).  A field known already with this class
+ * is left as it is (with its copy_to). */
 void es_schema_add(es_schema *s, const char *name, es_map_class c);
+
+/* Registers a field the installed template maps already, with its copy_to
+ * and constant value (copied), unless the run registered it first: the
+ * template and the indices are then never updated with less than they
+ * had. */
+void es_schema_seed(es_schema *s, const char *name, es_map_class c, char **copy_to, const char *value);
 
 /* Registers a constant_keyword field whose value (copied) lives in the
  * mapping, so documents need not carry it. */
@@ -65,6 +72,9 @@ bool es_schema_copy_to(es_schema *s, const char *from, const char *to);
 /* Entries so far: a field whose definition changed has several, the
  * newest of which es_schema_write() writes. */
 size_t es_schema_count(es_schema *s);
+
+/* Distinct fields so far. */
+size_t es_schema_fields(es_schema *s);
 
 /* Writes the fields [from, to) as members "name":{mapping} of the object w
  * is in. */

@@ -131,6 +131,22 @@ static bool prepare_cluster(es_sender *s, unsigned timeout_s)
              info.opensearch ? "OpenSearch" : "Elasticsearch", info.version);
 
     s->info = info;
+    if (s->settings.template) {
+        /* What earlier runs installed stays: the template and the indices
+         * are only ever updated with more (fields, copy_to targets). */
+        char *name = es_template_name(es_settings_target(&s->settings));
+        char *path = g_strdup_printf("/_index_template/%s", name);
+        es_http_request(s->http, "GET", path, NULL, 0, timeout_s, &res);
+        if (res.transport_error) {
+            g_free(path);
+            g_free(name);
+            return false;
+        }
+        if (res.status == 200)
+            es_template_seed(res.body->str, res.body->len, s->schema);
+        g_free(path);
+        g_free(name);
+    }
     s->prepared = true;
     return true;
 }
@@ -529,7 +545,7 @@ void es_sender_notify(es_sender *snd)
         es_http_wakeup(snd->http);
 }
 
-void es_sender_stop(es_sender *s, unsigned timeout_s)
+void es_sender_stop(es_sender *s, unsigned timeout_s, es_server_info *info)
 {
     g_mutex_lock(&s->lock);
     s->stopping = true;
@@ -539,6 +555,6 @@ void es_sender_stop(es_sender *s, unsigned timeout_s)
     es_queue_kick(s->q);
     es_sender_notify(s);
     g_thread_join(s->thread);
-
+    *info = s->info;
     sender_free(s);
 }

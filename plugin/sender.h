@@ -39,8 +39,9 @@ void es_sender_notify(es_sender *snd);
 
 /* Sends everything queued or still in the batcher, waiting at most
  * timeout_s, then stops the thread.  Whatever could not be delivered by then
- * is counted as dropped.  Frees snd. */
-void es_sender_stop(es_sender *snd, unsigned timeout_s);
+ * is counted as dropped.  Fills info with what the cluster said it is (all
+ * zeroes if it never answered, or for file sinks).  Frees snd. */
+void es_sender_stop(es_sender *snd, unsigned timeout_s, es_server_info *info);
 
 /* Description of the sink for messages ("http://h:9200", "file /tmp/x"). */
 const char *es_sender_target(const es_sender *snd);

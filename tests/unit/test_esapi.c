@@ -193,12 +193,48 @@ static void test_bulk_all_ok(void)
     g_assert_true(es_bulk_response_all_ok(escaped, strlen(escaped), 1));
 }
 
+/* An installed template's fields come back with their copy_to and values;
+ * the run's own registrations keep them. */
+static void test_template_seed(void)
+{
+    const char *body =
+        "{\"index_templates\":[{\"name\":\"wireshark-es-packets\",\"index_template\":{"
+        "\"index_patterns\":[\"packets-*\"],\"template\":{\"mappings\":{\"properties\":{"
+        "\"ip.src\":{\"type\":\"ip\",\"copy_to\":[\"ip.addr\",\"source.ip\"]},"
+        "\"ip.addr\":{\"type\":\"ip\"},\"tcp.payload\":{\"type\":\"keyword\",\"ignore_above\":1024},"
+        "\"event\":{\"properties\":{\"dataset\":{\"type\":\"constant_keyword\",\"value\":\"wireshark.packet\"}}},"
+        "\"frame.time\":{\"type\":\"alias\",\"path\":\"@timestamp\"},"
+        "\"geo\":{\"type\":\"geo_point\"}}}}}}]}";
+    es_schema *schema = es_schema_new();
+    es_schema_add(schema, "tcp.payload", ES_MAP_BYTES);
+    g_assert_true(es_template_seed(body, strlen(body), schema));
+    g_assert_cmpuint(es_schema_fields(schema), ==, 5);   /* not geo: not a type of ours */
+    es_schema_add(schema, "ip.src", ES_MAP_IP);           /* the run meets it: nothing lost */
+    esbuf out;
+    jsonw w;
+    esbuf_init(&out, 64, 1 << 20);
+    jw_init(&w, &out);
+    jw_begin_object(&w);
+    es_schema_write(schema, 0, es_schema_count(schema), &w);
+    jw_end_object(&w);
+    g_assert_true(jw_finish(&w));
+    g_assert_nonnull(strstr(out.data, "\"ip.src\":{\"type\":\"ip\",\"copy_to\":[\"ip.addr\",\"source.ip\"]}"));
+    g_assert_nonnull(strstr(out.data, "\"event.dataset\":{\"type\":\"constant_keyword\",\"value\":\"wireshark.packet\"}"));
+    g_assert_nonnull(strstr(out.data, "\"frame.time\":{\"type\":\"alias\",\"path\":\"@timestamp\"}"));
+    g_assert_null(strstr(out.data, "geo"));
+    esbuf_free(&out);
+    g_assert_false(es_template_seed("{\"index_templates\":[]}", 22, schema));
+    g_assert_false(es_template_seed("nonsense", 8, schema));
+    es_schema_free(schema);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/esapi/server", test_server);
     g_test_add_func("/esapi/bulk-response", test_bulk_response);
     g_test_add_func("/esapi/bulk-response-all-ok", test_bulk_all_ok);
+    g_test_add_func("/esapi/template-seed", test_template_seed);
     g_test_add_func("/esapi/error-summary", test_error_summary);
     g_test_add_func("/esapi/template", test_template);
     return g_test_run();

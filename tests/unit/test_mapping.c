@@ -121,6 +121,7 @@ static void test_schema_copy_to(void)
     g_assert_true(es_schema_copy_to(s, "ip.src", "ip.addr"));
     g_assert_false(es_schema_copy_to(s, "ip.src", "ip.addr"));
     g_assert_cmpuint(es_schema_count(s), ==, 3);
+    g_assert_cmpuint(es_schema_fields(s), ==, 2);
     char *all = write_range(s, 0, 3);
     g_assert_cmpstr(all, ==, "{\"ip.addr\":{\"type\":\"ip\"},"
                     "\"ip.src\":{\"type\":\"ip\",\"copy_to\":[\"ip.addr\"]}}");

@@ -1,0 +1,179 @@
+"""Index management: every capture in ../shared into one index per server
+mode (Elasticsearch 8 with dotted names and subobjects:false, Elasticsearch 7
+and OpenSearch 2 with underscore names): every document accepted, no mapping
+conflict, well past 1,000 distinct fields, and every mapped field's type
+equal to the one derived here, independently, from its Wireshark type
+(`tshark -G fields`).  Then the targets (fixed index, data stream), the
+template merge, the template export, ECS and the core profile."""
+
+import collections
+import json
+import subprocess
+
+import pytest
+
+from conftest import ROOT, SHARED, captures
+from helpers import capinfos_frames, summary
+
+# Wireshark type -> Elasticsearch type, as the README's mapping table says.
+FT_ES = {
+    "FT_BOOLEAN": "boolean",
+    "FT_UINT64": "unsigned_long",
+    "FT_FLOAT": "double", "FT_DOUBLE": "double", "FT_RELATIVE_TIME": "double",
+    "FT_IEEE_11073_SFLOAT": "double", "FT_IEEE_11073_FLOAT": "double",
+    "FT_ABSOLUTE_TIME": "date_nanos",
+    "FT_IPv4": "ip", "FT_IPv6": "ip",
+    "FT_BYTES": "bytes", "FT_UINT_BYTES": "bytes",
+}
+for t in ("CHAR", "UINT8", "UINT16", "UINT24", "UINT32", "UINT40", "UINT48", "UINT56", "INT8", "INT16",
+          "INT24", "INT32", "INT40", "INT48", "INT56", "INT64", "FRAMENUM", "IPXNET"):
+    FT_ES["FT_" + t] = "long"
+VALUELESS = {"FT_NONE", "FT_PROTOCOL"}
+NUMERIC = {"long", "unsigned_long", "double"}
+
+
+def json_kind(es_type):
+    return "number" if es_type in NUMERIC else "bool" if es_type == "boolean" else "string"
+
+
+def family_type(ftypes):
+    """The type of a name registered under several field types: one that
+    accepts every value, and keyword when they would give JSON values of
+    different kinds (then all are written as strings)."""
+    types = [FT_ES.get(t, "keyword") for t in ftypes if t not in VALUELESS]
+    if not types:
+        return None
+    if len({json_kind(t) for t in types}) > 1:
+        return "keyword"
+    out = types[0]
+    for t in types[1:]:
+        if t != out:
+            out = "double" if out in NUMERIC and t in NUMERIC else "keyword"
+    return out
+
+
+def es_type(t):
+    return "keyword" if t == "bytes" else t
+
+
+# A name Wireshark registers more than once (icmpv6.opt.linkaddr as bytes and
+# as a MAC address, tcp.options.mss as a label and as bytes) is mapped to the
+# type that holds every registration's values; `tshark -G fields` lists only
+# the first registration, so for those names the test accepts exactly the
+# types that generalise it.
+WIDER = {"long": {"double", "keyword"}, "unsigned_long": {"double", "keyword"}, "double": {"keyword"},
+         "ip": {"keyword"}, "date_nanos": {"keyword"}, "boolean": {"keyword"}, "bytes": {"keyword"}}
+
+
+@pytest.fixture(scope="module")
+def registry():
+    """{field name: [field types]} of this Wireshark."""
+    out = subprocess.run(["tshark", "-G", "fields"], capture_output=True, text=True).stdout
+    fields = collections.defaultdict(list)
+    for line in out.splitlines():
+        cols = line.split("\t")
+        if cols[0] == "F" and len(cols) > 3:
+            fields[cols[2]].append(cols[3])
+    return fields
+
+
+# Members the exporter adds itself, and their types.
+META = {
+    "@timestamp": "date_nanos", "es.capture": "keyword", "es.capture_id": "keyword",
+    "es.linktype": "long", "es.raw": "binary", "frame.number": "long", "frame.cap_len": "long",
+    "observer.hostname": "keyword", "network.type": "keyword", "network.transport": "keyword",
+    "network.protocol": "keyword", "network.bytes": "long", "event.dataset": "keyword",
+    "source.ip": "ip", "destination.ip": "ip", "source.port": "long", "destination.port": "long",
+}
+DOTTED_META = {"es_capture": "keyword", "es_capture_id": "keyword", "es_linktype": "long",
+               "es_raw": "binary", "frame_number": "long", "frame_cap_len": "long"}
+
+
+def leaves(props, prefix=""):
+    """{dotted path: definition} of the leaf fields of a mapping."""
+    out = {}
+    for name, d in props.items():
+        path = f"{prefix}{name}"
+        if "properties" in d:
+            out.update(leaves(d["properties"], path + "."))
+        else:
+            out[path] = d
+    return out
+
+
+def expected_types(name, registry, underscore):
+    """The types the exporter may give a mapped name."""
+    if name in META:
+        return {META[name], "constant_keyword"} if name == "event.dataset" else {META[name]}
+    if underscore and name in DOTTED_META:
+        return {DOTTED_META[name]}
+    if not underscore:
+        t = family_type(registry.get(name, []))
+        return {es_type(t)} if t else set()
+    # Underscore names: every Wireshark name that gives this one; two names
+    # meeting under one member are written as strings.
+    candidates = [n for n in registry if n.replace(".", "_") == name]
+    types = {es_type(family_type(registry[n])) for n in candidates if family_type(registry[n])}
+    if len(candidates) > 1:
+        types |= {es_type(t) for t in types} | {"keyword"}
+    return types
+
+
+def want_raw(name, registry, underscore):
+    if underscore:
+        return {family_type(registry[n]) for n in registry if n.replace(".", "_") == name}
+    return {family_type(registry.get(name, []))}
+
+
+MODES = {"es8": False, "es7": True, "os2": True}
+TIME_ALIASES = {"frame.time", "frame.time_utc", "frame.time_epoch", "frame_time", "frame_time_utc",
+                "frame_time_epoch"}
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_every_capture_into_one_index(mode, registry, tshark, local_server):
+    server = local_server(mode=mode)
+    frames = 0
+    for capture in captures():
+        n = capinfos_frames(capture)
+        frames += n
+        proc = tshark.run(["-r", str(capture), "-q", "-X", f"es.node={server.url}", "-X", "es.index=all-%Y"])
+        s = summary(proc.stderr)
+        err = proc.stderr.decode(errors="replace")
+        assert s["frames"] == n and s["rejected"] == 0 and s["dropped"] == 0, f"{capture.name}: {err[-1500:]}"
+        assert s["indexed"] + s["present"] == n
+        assert "could not" not in err and "conflict" not in err, err[-1500:]
+    assert server.count("all-*") == frames
+
+    fields = {}
+    for index in server.mappings("all-*").values():
+        for name, d in leaves(index["mappings"]["properties"]).items():
+            assert fields.setdefault(name, d) == d, f"{name}: {d} in one index, {fields[name]} in another"
+    assert len(fields) > 1000, len(fields)
+    wrong, generalised = [], []
+    for name, d in sorted(fields.items()):
+        if d["type"] == "alias":
+            assert d["path"] == "@timestamp" and name in TIME_ALIASES, (name, d)
+            continue
+        want = expected_types(name, registry, MODES[mode])
+        raw = want_raw(name, registry, MODES[mode])
+        exact = d["type"] in want and not (d["type"] == "keyword" and raw == {"bytes"} and
+                                           d.get("ignore_above") != 1024)
+        if exact:
+            continue
+        wider = set().union(*(WIDER.get(t, set()) for t in raw if t)) if any(raw) else {d["type"]}
+        if d["type"] in wider:
+            generalised.append(name)
+        else:
+            wrong.append(f"{name}: mapped {d}, Wireshark type gives {sorted(want) or 'no value'}")
+    assert not wrong, f"{len(wrong)} of {len(fields)} fields:\n" + "\n".join(wrong[:40])
+    # Only the few names registered twice with different types (radius
+    # dictionary attributes, icmpv6 link-layer addresses, TCP option labels).
+    assert len(generalised) < len(fields) // 50, generalised
+
+    # Documents carry only mapped fields (nothing left to dynamic mapping).
+    status, res = server.request("POST", "/all-*/_search", {"size": 3000, "query": {"match_all": {}}})
+    assert status == 200
+    for hit in res["hits"]["hits"]:
+        extra = set(hit["_source"]) - set(fields)
+        assert not extra, extra
