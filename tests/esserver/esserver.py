@@ -2293,7 +2293,7 @@ class Cluster:
 
     # -- index creation ----------------------------------------------------------------------
 
-    def create_index(self, name, body, auto=False, data_stream=None, extra_mapping=None):
+    def create_index(self, name, body, auto=False, data_stream=None, extra_mapping=None, template=None):
         if not auto:
             validate_index_name(name, self.profile)
         if name in self.indices:
@@ -2303,7 +2303,11 @@ class Cluster:
         for key in body:
             if key not in ("settings", "mappings", "aliases"):
                 raise EsError("parse_exception", f"unknown key [{key}] for create index", 400)
-        tname, settings, mapping = self.template_settings_mappings(name)
+        # A backing index takes its data stream's template, matched by the stream's name.
+        if template is not None:
+            tname, (settings, mapping) = template, self.composed(template)
+        else:
+            tname, settings, mapping = self.template_settings_mappings(name)
         if not auto and tname is not None and "data_stream" in self.templates[tname]:
             raise iae(f"cannot create index with name [{name}], because it matches with template [{tname}] that "
                       "creates data streams only, use create data stream api instead")
@@ -2321,7 +2325,7 @@ class Cluster:
         backing = f".ds-{name}-{time.strftime('%Y.%m.%d', time.gmtime())}-000001"
         snippet = {"_data_stream_timestamp": {"enabled": True}, "properties": {"@timestamp": {"type": "date"}}}
         idx = self.create_index(backing, {"settings": {"index.hidden": True}}, auto=True, data_stream=name,
-                                extra_mapping=snippet)
+                                extra_mapping=snippet, template=tname)
         self.data_streams[name] = {"template": tname, "indices": [backing]}
         return idx
 

@@ -177,3 +177,131 @@ def test_every_capture_into_one_index(mode, registry, tshark, local_server):
     for hit in res["hits"]["hits"]:
         extra = set(hit["_source"]) - set(fields)
         assert not extra, extra
+
+
+HTTP = SHARED / "captures" / "http-simple-get.pcap"
+DNS = SHARED / "captures" / "dns-dnskey.pcap"
+
+
+def index_into(tshark, server, capture, *settings):
+    args = ["-r", str(capture), "-q", "-X", f"es.node={server.url}"]
+    for s in settings:
+        args += ["-X", s]
+    proc = tshark.run(args)
+    s = summary(proc.stderr)
+    assert s["rejected"] == 0 and s["dropped"] == 0, proc.stderr.decode()[-1500:]
+    return proc
+
+
+def test_fixed_index(tshark, local_server):
+    server = local_server(mode="es8")
+    index_into(tshark, server, HTTP, "es.index=lab-pcaps")
+    assert server.count("lab-pcaps") == capinfos_frames(HTTP)
+    status, body = server.request("GET", "/_index_template/wireshark-es-lab-pcaps")
+    assert status == 200
+    assert body["index_templates"][0]["index_template"]["index_patterns"] == ["lab-pcaps*"]
+
+
+@pytest.mark.parametrize("mode", ["es8", "es7"])
+def test_data_stream_with_ilm_policy(mode, tshark, local_server):
+    server = local_server(mode=mode)
+    index_into(tshark, server, HTTP, "es.data_stream=logs-wireshark-default", "es.ilm_policy=pcap-30d")
+    frames = capinfos_frames(HTTP)
+    status, body = server.request("GET", "/_data_stream/logs-wireshark-default")
+    assert status == 200, body
+    backing = body["data_streams"][0]["indices"][0]["index_name"]
+    assert backing.startswith(".ds-logs-wireshark-default-")
+    assert server.count("logs-wireshark-default") == frames
+    status, body = server.request("GET", "/_index_template/wireshark-es-logs-wireshark-default")
+    tmpl = body["index_templates"][0]["index_template"]
+    assert "data_stream" in tmpl
+    assert tmpl["template"]["settings"]["index"]["lifecycle"]["name"] == "pcap-30d"
+    # Re-reading the capture: every frame already there (create + the same _id).
+    proc = index_into(tshark, server, HTTP, "es.data_stream=logs-wireshark-default")
+    assert summary(proc.stderr)["present"] == frames
+    assert server.count("logs-wireshark-default") == frames
+
+
+def template_properties(server, name):
+    status, body = server.request("GET", f"/_index_template/{name}")
+    assert status == 200, body
+    return leaves(body["index_templates"][0]["index_template"]["template"]["mappings"]["properties"])
+
+
+def test_template_only_grows(tshark, local_server):
+    """A second run with other protocols keeps the first run's fields (and
+    their copy_to) in the template: it is never replaced by a narrower one."""
+    server = local_server(mode="es8")
+    index_into(tshark, server, HTTP, "es.index=grow-%Y")
+    first = template_properties(server, "wireshark-es-grow")
+    assert "http.request.method" in first and "ip.addr" in first[("ip.src")].get("copy_to", [])
+    index_into(tshark, server, DNS, "es.index=grow-%Y")
+    second = template_properties(server, "wireshark-es-grow")
+    assert "dns.qry.name" in second
+    for name, d in first.items():
+        assert second[name] == d, (name, d, second[name])
+
+
+def test_dump_template_and_put_template(tshark, local_server, workdir):
+    """es.dump_template writes what the exporter would install; the script
+    installs it by hand; documents written to a file then index as well."""
+    out, tmpl = workdir / "dump.ndjson", workdir / "template.json"
+    proc = tshark.run(["-r", str(HTTP), "-q", "-X", f"es.node=file:{out}", "-X", "es.index=manual-%Y",
+                       "-X", f"es.dump_template={tmpl}"])
+    assert f"written to {tmpl}" in proc.stderr.decode()
+    body = json.loads(tmpl.read_text())
+    assert body["index_patterns"] == ["manual-*"]
+    props = body["template"]["mappings"]["properties"]
+    assert props["ip.src"]["type"] == "ip" and props["frame.time"] == {"type": "alias", "path": "@timestamp"}
+    server = local_server(mode="es8")
+    put = subprocess.run([str(ROOT / "scripts" / "put-template"), str(tmpl), server.url],
+                         capture_output=True, text=True)
+    assert put.returncode == 0, put.stdout + put.stderr
+    assert "wireshark-es-manual" in put.stdout
+    status, res = server.request("POST", "/_bulk", out.read_bytes(), {"Content-Type": "application/x-ndjson"})
+    assert status == 200 and not res["errors"]
+    mapped = leaves(server.mappings("manual-*")[next(iter(server.mappings("manual-*")))]["mappings"]["properties"])
+    assert mapped["tcp.srcport"]["type"] == "long" and mapped["es.raw"]["type"] == "binary"
+
+
+def test_ecs_fields(tshark, local_server):
+    server = local_server(mode="es8")
+    index_into(tshark, server, HTTP, "es.index=ecs-%Y")
+    docs = [d["_source"] for d in server.docs("ecs-*")]
+    first = docs[0]
+    assert first["network.type"] == "ipv4" and first["network.transport"] == "tcp"
+    assert first["observer.hostname"] and "es.host" not in first
+    assert {d["network.protocol"] for d in docs} >= {"tcp", "http"}
+    props = leaves(next(iter(server.mappings("ecs-*").values()))["mappings"]["properties"])
+    assert "source.ip" in props["ip.src"]["copy_to"] and "destination.port" in props["tcp.dstport"]["copy_to"]
+    assert "network.bytes" in props["frame.len"]["copy_to"]
+    assert props["event.dataset"] == {"type": "constant_keyword", "value": "wireshark.packet"}
+    # Off: none of it.
+    index_into(tshark, server, DNS, "es.index=noecs-%Y", "es.ecs=false")
+    doc = server.docs("noecs-*")[0]["_source"]
+    assert not any(k.split(".")[0] in ("network", "observer", "event", "source", "destination") for k in doc)
+    assert doc["es.host"]
+
+
+def test_ecs_udp_underscore_style(tshark, local_server):
+    server = local_server(mode="os2")
+    index_into(tshark, server, DNS, "es.index=ecsu-%Y")
+    doc = server.docs("ecsu-*")[0]["_source"]
+    assert doc["network.transport"] == "udp" and doc["network.protocol"] == "dns"
+    assert doc["event.dataset"] == "wireshark.packet"       # no constant_keyword on OpenSearch
+    assert "ip_src" in doc
+
+
+def test_core_profile(tshark, local_server, workdir):
+    full, core = workdir / "full.ndjson", workdir / "core.ndjson"
+    for path, profile in ((full, "full"), (core, "core")):
+        tshark.run(["-r", str(HTTP), "-q", "-X", f"es.node=file:{path}", "-X", f"es.profile={profile}"])
+    size = {p: len(p.read_bytes()) for p in (full, core)}
+    assert size[core] * 2 < size[full], size
+    docs = [json.loads(line) for line in core.read_text().splitlines()[1::2]]
+    keys = set().union(*docs)
+    assert {"ip.src", "tcp.srcport", "tcp.flags.syn", "http.request.method", "frame.number"} <= keys
+    assert not any(k.startswith(("tcp.analysis", "tcp.options", "eth.lg", "_ws.expert.group")) for k in keys)
+    server = local_server(mode="es8")
+    index_into(tshark, server, HTTP, "es.index=core-%Y", "es.profile=core")
+    assert server.count("core-*") == capinfos_frames(HTTP)
