@@ -257,6 +257,12 @@ void jw_fixed9(jsonw *w, bool negative, uint64_t whole, uint32_t nanos)
     w->out->data[w->out->len] = '\0';
 }
 
+void jw_raw(jsonw *w, const char *json, size_t len)
+{
+    if (value_prefix(w))
+        esbuf_append(w->out, json, len);
+}
+
 void jw_bool(jsonw *w, bool v)
 {
     if (value_prefix(w))

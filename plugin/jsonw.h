@@ -64,6 +64,9 @@ void jw_double(jsonw *w, double v);
 /* An exact decimal number given as sign, integer part and nanoseconds,
  * written in its shortest form with at least one fraction digit. */
 void jw_fixed9(jsonw *w, bool negative, uint64_t whole, uint32_t nanos);
+/* A value that is JSON text already, written as it is: only for text this
+ * writer produced (the lines of a bulk item). */
+void jw_raw(jsonw *w, const char *json, size_t len);
 void jw_bool(jsonw *w, bool v);
 void jw_null(jsonw *w);
 /* Byte strings as JSON strings of base64 or lowercase hex. */

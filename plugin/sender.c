@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deadletter.h"
 #include "http.h"
 
 #define TICK_US (100 * 1000)
@@ -27,6 +28,7 @@ struct es_sender {
     char *target;
 
     es_http *http;            /* HTTP sinks */
+    es_deadletter *dead;      /* HTTP sinks: what did not get in, and why */
     FILE *out;                /* file and stdout sinks */
     bool prepared;            /* cluster inspected */
     es_server_info info;
@@ -79,10 +81,22 @@ static int64_t backoff_us(es_sender *s, unsigned attempt, unsigned retry_after_s
     return d;
 }
 
+/* Writes every item of b to the dead-letter file with the error. */
+static void dead_letters(es_sender *s, const es_batch *b, int status, const char *type, const char *reason)
+{
+    for (uint32_t i = 0; s->dead && i < b->n_items; i++) {
+        const char *p;
+        size_t len;
+        es_batch_item(b, i, &p, &len);
+        es_deadletter_add(s->dead, p, len, status, type, reason);
+    }
+}
+
 static void drop_batch(es_sender *s, es_batch *b, const char *reason)
 {
     es_stats_add(&s->stats->dropped, b->n_items);
     es_stats_reason(s->stats, reason);
+    dead_letters(s, b, 0, "not_delivered", reason);
     es_batch_free(b);
 }
 
@@ -226,6 +240,12 @@ static void on_item(void *ud, uint32_t i, int status, const char *type, const ch
         es_batch_append(o->retry, p, len);
     } else {
         es_stats_add(&st->rejected, 1);
+        if (o->s->dead) {
+            const char *p;
+            size_t len;
+            es_batch_item(o->batch, i, &p, &len);
+            es_deadletter_add(o->s->dead, p, len, status, type, reason);
+        }
         char *why = g_strdup_printf("HTTP %d %s: %s", status, type ? type : "error",
                                     reason ? reason : "");
         es_stats_reason(st, why);
@@ -317,6 +337,7 @@ static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_
         es_stats_add(&s->stats->rejected, b->n_items);
         char *reason = g_strdup_printf("HTTP %ld %s", res->status, why);
         es_stats_reason(s->stats, reason);
+        dead_letters(s, b, (int)res->status, "request_rejected", why);
         g_free(reason);
         es_batch_free(b);
     }
@@ -476,6 +497,7 @@ static gpointer sender_main(gpointer data)
 
 static void sender_free(es_sender *s)
 {
+    es_deadletter_free(s->dead);
     es_http_free(s->http);
     if (s->out && s->out != stdout)
         fclose(s->out);
@@ -525,6 +547,9 @@ es_sender *es_sender_start(const es_settings *st, const es_sink *sink, es_queue 
         bool gzip = st->compression == ES_COMPRESS_GZIP ||
                     (st->compression == ES_COMPRESS_AUTO && !es_sink_is_loopback(sink));
         s->http = es_http_new(st, sink, st->requests, gzip);
+        char *dir = *st->dead_letter_dir ? g_strdup(st->dead_letter_dir) : es_deadletter_default_dir();
+        s->dead = es_deadletter_new(dir, (uint64_t)st->dead_letter_mib << 20);
+        g_free(dir);
         s->target = g_strjoinv(",", sink->urls);
         prepare_cluster(s, SETUP_TIMEOUT_S);
         break;
@@ -556,5 +581,10 @@ void es_sender_stop(es_sender *s, unsigned timeout_s, es_server_info *info)
     es_sender_notify(s);
     g_thread_join(s->thread);
     *info = s->info;
+    if (s->dead) {
+        s->stats->dead_letter = g_strdup(es_deadletter_path(s->dead));
+        s->stats->dead_letters = es_deadletter_written(s->dead);
+        s->stats->dead_letters_lost = es_deadletter_lost(s->dead);
+    }
     sender_free(s);
 }

@@ -134,6 +134,13 @@ const es_opt_desc es_opts[] = {
     {"flush_timeout_s", "Flush timeout at exit (s)",
      "At the end of a capture, wait at most this long for queued documents to be sent",
      ES_OPT_UINT, F(flush_timeout_s), 30, 0, 86400, NULL, NULL},
+    {"dead_letter_dir", "Dead-letter directory",
+     "Documents the cluster refused for good, or that could not be delivered, are written here "
+     "with the reason (empty: ~/.local/state/wireshark-es/dead-letter)",
+     ES_OPT_STRING, F(dead_letter_dir), 0, 0, 0, "", NULL},
+    {"dead_letter_mib", "Dead-letter file limit (MiB)",
+     "A run's dead-letter file grows to at most this size; documents past it are counted",
+     ES_OPT_UINT, F(dead_letter_mib), 1024, 1, 1048576, NULL, NULL},
 };
 #undef F
 

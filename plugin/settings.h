@@ -49,6 +49,8 @@ typedef struct es_settings {
     bool tls_verify;
     unsigned timeout_s;
     unsigned flush_timeout_s;
+    char *dead_letter_dir;    /* empty: es_deadletter_default_dir() */
+    unsigned dead_letter_mib;
 } es_settings;
 
 typedef enum { ES_OPT_BOOL, ES_OPT_UINT, ES_OPT_ENUM, ES_OPT_STRING, ES_OPT_SECRET } es_opt_type;

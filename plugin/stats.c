@@ -17,6 +17,7 @@ void es_stats_clear(es_stats *s)
 {
     for (unsigned i = 0; i < s->n_reasons; i++)
         g_free(s->reasons[i]);
+    g_free(s->dead_letter);
     g_mutex_clear(&s->lock);
     memset(s, 0, sizeof *s);
 }
@@ -55,4 +56,10 @@ void es_stats_summary(es_stats *s, double seconds, GString *out)
     for (unsigned i = 0; i < s->n_reasons; i++)
         g_string_append_printf(out, "%s%s", i ? "; " : "; first problems: ", s->reasons[i]);
     g_mutex_unlock(&s->lock);
+    if (s->dead_letter)
+        g_string_append_printf(out, "; %" G_GUINT64_FORMAT " rejected or dropped documents written "
+                               "with their reasons to %s", s->dead_letters, s->dead_letter);
+    if (s->dead_letters_lost)
+        g_string_append_printf(out, "; %" G_GUINT64_FORMAT " could not be written to the dead-letter "
+                               "file (es.dead_letter_mib, es.dead_letter_dir)", s->dead_letters_lost);
 }

@@ -31,6 +31,10 @@ typedef struct es_stats {
     atomic_uint_fast64_t bytes;     /* bulk body bytes, before compression */
     atomic_uint_fast64_t wire_bytes;/* bulk body bytes as sent */
 
+    /* Set by the sender when it stops: */
+    char *dead_letter;              /* dead-letter file, NULL if none */
+    uint64_t dead_letters, dead_letters_lost;
+
     GMutex lock;                    /* guards reasons */
     char *reasons[ES_STATS_REASONS];/* first distinct rejection/drop reasons */
     unsigned n_reasons;
