@@ -27,6 +27,7 @@ typedef struct es_batch {
     int64_t created_us;     /* monotonic time of the first item */
     unsigned attempt;       /* send attempts so far */
     int64_t not_before_us;  /* earliest monotonic time of the next attempt */
+    uint64_t spool_id;      /* the spool file it was read from, or 0 */
 } es_batch;
 
 /* A batch whose body may grow to `limit` bytes. */

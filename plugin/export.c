@@ -142,7 +142,11 @@ static pipeline *pipeline_start(const es_settings *s)
     p->q = es_queue_new(s->queue, es_batch_free);
     p->batcher = es_batcher_new(&lim, p->q);
     p->schema = es_schema_new();
-    p->sender = es_sender_start(s, &p->sink, p->q, p->batcher, p->schema, &p->stats, &p->style, &err);
+    /* tshark -i: a live capture, which must never wait for the cluster. */
+    bool is_file = true;
+    g_free(X.gui ? NULL : es_cmdline_source(X.argv, &is_file));
+    p->sender = es_sender_start(s, &p->sink, !X.gui && !is_file, p->q, p->batcher, p->schema, &p->stats,
+                                &p->style, &err);
     if (!p->sender)
         goto fail;
     es_schema_add(p->schema, "@timestamp", ES_MAP_TIMESTAMP);

@@ -47,10 +47,10 @@ typedef union pref_var {
 } pref_var;
 
 static int proto_es = -1;
-static pref_var pref_vars[32];
+static pref_var pref_vars[ES_N_OPTS_MAX];
 static char **argv_copy;
 static es_settings cmdline_settings;   /* -X values over the defaults */
-static bool cmdline_seen[32];          /* which settings -X gave */
+static bool cmdline_seen[ES_N_OPTS_MAX];          /* which settings -X gave */
 static bool cmdline_node;              /* es.node given with -X or -o */
 
 static void fatal(const char *msg)

@@ -10,6 +10,7 @@
 
 #include "deadletter.h"
 #include "http.h"
+#include "spool.h"
 
 #define TICK_US (100 * 1000)
 #define BACKOFF_MIN_US (250 * 1000)
@@ -29,6 +30,8 @@ struct es_sender {
 
     es_http *http;            /* HTTP sinks */
     es_deadletter *dead;      /* HTTP sinks: what did not get in, and why */
+    es_spool *spool;          /* HTTP sinks: batches waiting on disk */
+    bool live;                /* live capture: never hold the tap, spool instead */
     FILE *out;                /* file and stdout sinks */
     bool prepared;            /* cluster inspected */
     es_server_info info;
@@ -99,6 +102,30 @@ static void drop_batch(es_sender *s, es_batch *b, const char *reason)
     dead_letters(s, b, 0, "not_delivered", reason);
     es_batch_free(b);
 }
+
+/* A live capture does not wait for the cluster: its batches go to disk. */
+static bool spooling(const es_sender *s)
+{
+    return s->spool && s->live;
+}
+
+/* Puts a batch the cluster could not take now into the spool (a batch
+ * read from the spool just stays there), or drops it if the spool is full. */
+static void spool_or_drop(es_sender *s, es_batch *b)
+{
+    if (b->spool_id) {
+        es_spool_release(s->spool, b->spool_id);
+        es_batch_free(b);
+    } else if (es_spool_put(s->spool, b)) {
+        es_batch_free(b);
+    } else {
+        warn(s, true, "the spool %s is full (es.spool_mib): frames are dropped", es_spool_dir(s->spool));
+        drop_batch(s, b, "spool full (es.spool_mib) while the cluster could not be reached");
+    }
+}
+
+/* The cluster went away: probe it again later, spool meanwhile. */
+static void cluster_away(es_sender *s, es_batch *b, unsigned retry_after_s);
 
 static void schedule_retry(es_sender *s, es_batch *b, unsigned retry_after_s)
 {
@@ -296,6 +323,13 @@ static void split_batch(es_sender *s, es_batch *b)
     es_batch_free(b);
 }
 
+static void cluster_away(es_sender *s, es_batch *b, unsigned retry_after_s)
+{
+    spool_or_drop(s, b);
+    s->prepared = false;
+    s->prepare_not_before_us = g_get_monotonic_time() + backoff_us(s, 2, retry_after_s);
+}
+
 static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_bytes)
 {
     es_sender *s = ud;
@@ -305,10 +339,29 @@ static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_
 
     if (res->transport_error) {
         es_stats_add(&s->stats->failures, 1);
-        warn(s, true, "%s: %s; retrying", res->node, res->error);
         es_http_node_failed(s->http, res->node);
+        if (spooling(s) || b->spool_id) {
+            warn(s, true, "%s: %s; spooling to %s until it answers", res->node, res->error,
+                 es_spool_dir(s->spool));
+            cluster_away(s, b, 0);
+            return;
+        }
+        warn(s, true, "%s: %s; retrying", res->node, res->error);
         schedule_retry(s, b, 0);
         return;
+    }
+    bool retryable = res->status == 429 || res->status == 502 || res->status == 503 || res->status == 504;
+    if ((spooling(s) || b->spool_id) && retryable) {
+        es_stats_add(&s->stats->failures, 1);
+        warn(s, true, "%s answered HTTP %ld; spooling to %s until it takes documents again", res->node,
+             res->status, es_spool_dir(s->spool));
+        cluster_away(s, b, res->retry_after_s);
+        return;
+    }
+    /* Whatever happens next, a spooled batch's file is dealt with. */
+    if (b->spool_id) {
+        es_spool_done(s->spool, b->spool_id);
+        b->spool_id = 0;
     }
     if (res->status == 200) {
         finish_bulk(s, b, res);
@@ -316,7 +369,7 @@ static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_
     }
     es_stats_add(&s->stats->failures, 1);
     char *why = es_error_summary(res->body->str, res->body->len);
-    if (res->status == 429 || res->status == 502 || res->status == 503 || res->status == 504) {
+    if (retryable) {
         warn(s, true, "%s answered HTTP %ld (%s); retrying", res->node, res->status, why);
         schedule_retry(s, b, res->retry_after_s);
     } else if (res->status == 413 && b->n_items > 1) {
@@ -384,6 +437,9 @@ static es_batch *next_batch(es_sender *s, int64_t now, bool stopping)
         s->lookahead = NULL;
         return b;
     }
+    /* Older than anything queued: what waits in the spool. */
+    if (s->spool && s->prepared && (b = es_spool_take(s->spool, 0)))
+        return b;
     b = es_queue_pop(s->q, 0);
     if (b)
         return b;
@@ -404,13 +460,36 @@ static int64_t next_due(es_sender *s, int64_t now)
 static bool has_work(es_sender *s)
 {
     return s->retry.length || s->lookahead || es_queue_length(s->q) ||
-           (s->http && es_http_inflight(s->http));
+           (s->http && es_http_inflight(s->http)) || (s->spool && s->prepared && es_spool_pending(s->spool));
 }
 
 static void cancelled(void *ud, void *tag)
 {
     es_sender *s = ud;
-    drop_batch(s, tag, "not delivered before the flush timeout (es.flush_timeout_s)");
+    es_batch *b = tag;
+    if (spooling(s) || b->spool_id)
+        spool_or_drop(s, b);
+    else
+        drop_batch(s, b, "not delivered before the flush timeout (es.flush_timeout_s)");
+}
+
+/* Live capture, cluster away: everything held in memory goes to the spool,
+ * so the tap never waits and nothing is lost at exit. */
+static void spool_everything(es_sender *s, bool with_batcher)
+{
+    es_batch *b;
+    es_http_cancel_all(s->http, cancelled, s);
+    while ((b = g_queue_pop_head(&s->retry)))
+        spool_or_drop(s, b);
+    s->retry_items = 0;
+    if (s->lookahead) {
+        spool_or_drop(s, s->lookahead);
+        s->lookahead = NULL;
+    }
+    while ((b = es_queue_pop(s->q, 0)))
+        spool_or_drop(s, b);
+    if (with_batcher && (b = es_batcher_take(s->batcher, 0, true)))
+        spool_or_drop(s, b);
 }
 
 static void drop_everything(es_sender *s, const char *reason)
@@ -444,12 +523,25 @@ static gpointer sender_main(gpointer data)
                 break;
         }
         if (stopping && now >= deadline) {
-            drop_everything(s, "not delivered before the flush timeout (es.flush_timeout_s)");
+            if (spooling(s))
+                spool_everything(s, true);
+            else
+                drop_everything(s, "not delivered before the flush timeout (es.flush_timeout_s)");
             break;
         }
         if (s->http && !s->prepared && now >= s->prepare_not_before_us && !s->fatal &&
             !prepare_cluster(s, SETUP_TIMEOUT_S))
             s->prepare_not_before_us = now + backoff_us(s, 4, 0);
+        if (spooling(s) && !s->prepared && !s->fatal) {
+            /* Keep the queue empty so the capture never waits; at the end,
+             * the batcher's last batch too. */
+            spool_everything(s, stopping);
+            if (stopping)
+                break;
+            es_batch *old = es_batcher_take(s->batcher, now, false);
+            if (old)
+                spool_or_drop(s, old);
+        }
 
         bool sent_any = false;
         while (!s->fatal && (!s->http || (s->prepared && es_http_inflight(s->http) < s->settings.requests))) {
@@ -497,6 +589,7 @@ static gpointer sender_main(gpointer data)
 
 static void sender_free(es_sender *s)
 {
+    es_spool_close(s->spool);
     es_deadletter_free(s->dead);
     es_http_free(s->http);
     if (s->out && s->out != stdout)
@@ -511,7 +604,7 @@ static void sender_free(es_sender *s)
     g_free(s);
 }
 
-es_sender *es_sender_start(const es_settings *st, const es_sink *sink, es_queue *q,
+es_sender *es_sender_start(const es_settings *st, const es_sink *sink, bool live, es_queue *q,
                            es_batcher *b, es_schema *schema, es_stats *stats,
                            es_name_style *style, GError **err)
 {
@@ -550,6 +643,18 @@ es_sender *es_sender_start(const es_settings *st, const es_sink *sink, es_queue 
         char *dir = *st->dead_letter_dir ? g_strdup(st->dead_letter_dir) : es_deadletter_default_dir();
         s->dead = es_deadletter_new(dir, (uint64_t)st->dead_letter_mib << 20);
         g_free(dir);
+        dir = *st->spool_dir ? g_strdup(st->spool_dir) : es_spool_default_dir(sink->urls[0]);
+        char *why = NULL;
+        s->spool = es_spool_open(dir, (uint64_t)st->spool_mib << 20, &why);
+        if (!s->spool) {
+            warn(s, false, "%s; a live capture waits for the cluster instead", why);
+            g_free(why);
+        } else if (es_spool_files(s->spool)) {
+            warn(s, false, "%" G_GUINT64_FORMAT " documents left in the spool %s by an earlier run "
+                 "are sent first", es_spool_docs(s->spool), dir);
+        }
+        g_free(dir);
+        s->live = live;
         s->target = g_strjoinv(",", sink->urls);
         prepare_cluster(s, SETUP_TIMEOUT_S);
         break;
@@ -585,6 +690,20 @@ void es_sender_stop(es_sender *s, unsigned timeout_s, es_server_info *info)
         s->stats->dead_letter = g_strdup(es_deadletter_path(s->dead));
         s->stats->dead_letters = es_deadletter_written(s->dead);
         s->stats->dead_letters_lost = es_deadletter_lost(s->dead);
+    }
+    if (s->spool && es_spool_files(s->spool)) {
+        s->stats->spool = g_strdup(es_spool_dir(s->spool));
+        s->stats->spooled = es_spool_docs(s->spool);
+        /* The mapping the spooled documents need, for scripts/resend-spool
+         * (a later run installs its own). */
+        char *name = es_template_name(es_settings_target(&s->settings));
+        char *file = g_strdup_printf("%s/%s.template.json", es_spool_dir(s->spool), name);
+        char *body = es_template_body(&s->info, s->style, &s->settings, s->schema);
+        if (!g_file_set_contents(file, body, -1, NULL))
+            warn(s, false, "cannot write %s", file);
+        g_free(body);
+        g_free(file);
+        g_free(name);
     }
     sender_free(s);
 }

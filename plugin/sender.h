@@ -30,7 +30,7 @@ typedef struct es_sender es_sender;
  * the schema's new fields (index template and existing indices).  The
  * sender uses q, b, schema and st but does not own them; they must outlive
  * it. */
-es_sender *es_sender_start(const es_settings *s, const es_sink *sink, es_queue *q,
+es_sender *es_sender_start(const es_settings *s, const es_sink *sink, bool live, es_queue *q,
                            es_batcher *b, es_schema *schema, es_stats *st,
                            es_name_style *style, GError **err);
 

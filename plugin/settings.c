@@ -141,6 +141,13 @@ const es_opt_desc es_opts[] = {
     {"dead_letter_mib", "Dead-letter file limit (MiB)",
      "A run's dead-letter file grows to at most this size; documents past it are counted",
      ES_OPT_UINT, F(dead_letter_mib), 1024, 1, 1048576, NULL, NULL},
+    {"spool_dir", "Spool directory",
+     "While the cluster cannot be reached during a live capture, sealed bulk requests wait here and "
+     "are sent in order when it is back (empty: ~/.local/state/wireshark-es/spool/<node>)",
+     ES_OPT_STRING, F(spool_dir), 0, 0, 0, "", NULL},
+    {"spool_mib", "Spool limit (MiB)",
+     "The spool holds at most this much; frames past it are dropped and counted",
+     ES_OPT_UINT, F(spool_mib), 4096, 1, 1048576, NULL, NULL},
 };
 #undef F
 

@@ -51,7 +51,12 @@ typedef struct es_settings {
     unsigned flush_timeout_s;
     char *dead_letter_dir;    /* empty: es_deadletter_default_dir() */
     unsigned dead_letter_mib;
+    char *spool_dir;          /* empty: es_spool_default_dir() */
+    unsigned spool_mib;
 } es_settings;
+
+/* Room callers may reserve for per-setting arrays (checked by a unit test). */
+#define ES_N_OPTS_MAX 64
 
 typedef enum { ES_OPT_BOOL, ES_OPT_UINT, ES_OPT_ENUM, ES_OPT_STRING, ES_OPT_SECRET } es_opt_type;
 

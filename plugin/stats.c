@@ -18,6 +18,7 @@ void es_stats_clear(es_stats *s)
     for (unsigned i = 0; i < s->n_reasons; i++)
         g_free(s->reasons[i]);
     g_free(s->dead_letter);
+    g_free(s->spool);
     g_mutex_clear(&s->lock);
     memset(s, 0, sizeof *s);
 }
@@ -59,6 +60,10 @@ void es_stats_summary(es_stats *s, double seconds, GString *out)
     if (s->dead_letter)
         g_string_append_printf(out, "; %" G_GUINT64_FORMAT " rejected or dropped documents written "
                                "with their reasons to %s", s->dead_letters, s->dead_letter);
+    if (s->spool)
+        g_string_append_printf(out, "; %" G_GUINT64_FORMAT " documents wait in the spool %s: the next "
+                               "run to this node sends them (or scripts/resend-spool DIR URL)",
+                               s->spooled, s->spool);
     if (s->dead_letters_lost)
         g_string_append_printf(out, "; %" G_GUINT64_FORMAT " could not be written to the dead-letter "
                                "file (es.dead_letter_mib, es.dead_letter_dir)", s->dead_letters_lost);

@@ -34,6 +34,8 @@ typedef struct es_stats {
     /* Set by the sender when it stops: */
     char *dead_letter;              /* dead-letter file, NULL if none */
     uint64_t dead_letters, dead_letters_lost;
+    char *spool;                    /* spool directory, NULL if nothing waits there */
+    uint64_t spooled;               /* documents waiting in it at exit */
 
     GMutex lock;                    /* guards reasons */
     char *reasons[ES_STATS_REASONS];/* first distinct rejection/drop reasons */

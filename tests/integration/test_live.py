@@ -66,3 +66,70 @@ def test_live_capture_streams_and_flushes(tshark, cluster, can_capture):
     assert len(docs) == captured
     assert {d["_source"].get("frame.interface_name") for d in docs} == {"lo"}
     assert {d["_source"]["es.capture"] for d in docs} == {"lo"}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def spool_docs(spool):
+    return sum(int(p.name.split("-")[1].split(".")[0]) for p in spool.glob("*.ndjson"))
+
+
+@pytest.mark.parametrize("resend", ["next-run", "script"])
+def test_cluster_down_for_the_whole_live_capture(resend, tshark, local_server, workdir, can_capture):
+    """Nothing answers at the node for the whole capture: the capture never
+    waits, every frame goes to the spool, Ctrl-C ends it at once and says
+    so; once a cluster is up, the next run (or scripts/resend-spool) sends
+    them all, each once."""
+    port = 40000 + (os.getpid() + 7) % 20000
+    spool = workdir / f"spool-{resend}"
+    dead = f"http://127.0.0.1:{free_port()}"
+    proc = tshark.popen(["-i", "lo", "-f", f"udp port {port}", "-q", "-X", f"es.node={dead}",
+                         "-X", "es.index=down-%Y", "-X", f"es.spool_dir={spool}", "-X", "es.bulk_age_ms=200"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(3)
+        send_udp(port, 300, "down")
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        t0 = time.time()
+        _, err = proc.communicate(timeout=60)
+        stop_seconds = time.time() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    captured = int(re.search(rb"(\d+) packets? captured", err).group(1))
+    assert captured == 300
+    s = summary(err)
+    assert s["frames"] == captured and s["indexed"] == 0 and s["dropped"] == 0, err.decode()[-1500:]
+    assert f"{captured} documents wait in the spool {spool}".encode() in err
+    assert spool_docs(spool) == captured
+    assert stop_seconds < 20                       # no waiting out the flush timeout
+
+    server = local_server(mode="es8")
+    if resend == "next-run":
+        from conftest import SHARED
+        from helpers import capinfos_frames
+        capture = SHARED / "captures" / "http-simple-get.pcap"
+        out = tshark.run(["-r", str(capture), "-q", "-X", f"es.node={server.url}", "-X", "es.index=down-%Y",
+                          "-X", f"es.spool_dir={spool}"])
+        s = summary(out.stderr)
+        assert b"sent first" in out.stderr
+        expected = captured + capinfos_frames(capture)
+        assert s["indexed"] == expected
+    else:
+        from conftest import ROOT
+        res = subprocess.run([str(ROOT / "scripts" / "resend-spool"), str(spool), server.url],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        assert f"{captured} documents delivered, 0 rejected" in res.stdout
+        expected = captured
+    assert not list(spool.glob("*.ndjson"))
+    docs = server.docs("down-*")
+    ids = [d["_id"] for d in docs]
+    assert len(ids) == expected and len(set(ids)) == expected

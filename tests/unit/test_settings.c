@@ -7,6 +7,7 @@
 
 static void test_defaults(void)
 {
+    g_assert_cmpuint(es_n_opts, <=, ES_N_OPTS_MAX);
     es_settings s;
     es_settings_init(&s);
     g_assert_false(s.enabled);
