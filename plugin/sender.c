@@ -17,7 +17,7 @@
 #define BACKOFF_MAX_US (30 * G_USEC_PER_SEC)
 #define SETUP_TIMEOUT_S 5
 #define SERVER_ERROR_ATTEMPTS 5
-#define WARN_INTERVAL_US (10 * G_USEC_PER_SEC)
+#define WARN_INTERVAL_US (300 * G_USEC_PER_SEC)
 
 struct es_sender {
     es_settings settings;
@@ -49,6 +49,7 @@ struct es_sender {
     bool stopping;
     int64_t deadline_us;
     int64_t last_warn_us;
+    char *last_warn;          /* the last message, repeated only after WARN_INTERVAL_US */
     GRand *rand;
 };
 
@@ -56,16 +57,21 @@ static void warn(es_sender *s, bool rate_limited, const char *fmt, ...) G_GNUC_P
 
 static void warn(es_sender *s, bool rate_limited, const char *fmt, ...)
 {
-    int64_t now = g_get_monotonic_time();
-    if (rate_limited && s->last_warn_us && now - s->last_warn_us < WARN_INTERVAL_US)
-        return;
-    s->last_warn_us = now;
     va_list ap;
     va_start(ap, fmt);
     char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    /* A condition that lasts (an outage) is told once, not every retry. */
+    int64_t now = g_get_monotonic_time();
+    if (rate_limited && s->last_warn && strcmp(s->last_warn, msg) == 0 &&
+        now - s->last_warn_us < WARN_INTERVAL_US) {
+        g_free(msg);
+        return;
+    }
     fprintf(stderr, "wireshark-es: %s\n", msg);
-    g_free(msg);
+    s->last_warn_us = now;
+    g_free(s->last_warn);
+    s->last_warn = msg;
 }
 
 const char *es_sender_target(const es_sender *snd)
@@ -257,6 +263,11 @@ static void on_item(void *ud, uint32_t i, int status, const char *type, const ch
     } else if (status == 409) {
         es_stats_add(&st->present, 1);
     } else if (status == 429 || status >= 500) {
+        if (type && strcmp(type, "cluster_block_exception") == 0)
+            warn(o->s, true, "the cluster blocks writes (%s): free disk space on its nodes; Elasticsearch "
+                 "lifts a flood-stage block once usage falls (or PUT <index>/_settings "
+                 "{\"index.blocks.read_only_allow_delete\": null}); documents are kept and retried",
+                 reason ? reason : "read-only index");
         if (!o->retry) {
             o->retry = es_batch_new(o->batch->body.limit);
             o->retry->attempt = o->batch->attempt;
@@ -600,6 +611,7 @@ static void sender_free(es_sender *s)
     es_sink_clear(&s->sink);
     g_free(s->target);
     g_rand_free(s->rand);
+    g_free(s->last_warn);
     g_mutex_clear(&s->lock);
     g_free(s);
 }

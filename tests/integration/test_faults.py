@@ -68,3 +68,54 @@ def test_unmappable_documents_go_to_the_dead_letter_file(tshark, local_server, w
     status, res = server.request("POST", "/_bulk", body.encode(), {"Content-Type": "application/x-ndjson"})
     assert status == 200 and not res["errors"]
     assert server.count("rej-*") == frames
+
+
+def test_read_only_cluster_said_once_then_delivered(tshark, local_server):
+    """A flood-stage read-only block: items come back 429
+    cluster_block_exception; the exporter says once what is wrong and what
+    to do, keeps the documents, and delivers them when the block is lifted."""
+    import threading
+    capture = SHARED / "captures" / "smb-smbclient.pcap"
+    frames = capinfos_frames(capture)
+    server = local_server(mode="es8", read_only=True)
+    threading.Timer(6.0, lambda: server.set_faults(read_only=False)).start()
+    proc = tshark.run(["-r", str(capture), "-q", "-X", f"es.node={server.url}", "-X", "es.index=ro-%Y",
+                       "-X", "es.flush_timeout_s=120"], timeout=300)
+    err = proc.stderr.decode()
+    s = summary(proc.stderr)
+    assert s["indexed"] == frames and s["rejected"] == 0 and s["dropped"] == 0, err[-1500:]
+    assert err.count("the cluster blocks writes") == 1, err
+    assert "free disk space" in err
+    assert server.stats()["faults"].get("read_only", 0) > 0
+
+
+def test_memory_bounded_under_a_slow_server(tshark, local_server, workdir):
+    """The server takes 300 ms per bulk request: reading pauses instead of
+    piling documents up, so tshark's peak RSS stays within the bound the
+    settings give (queued + in-flight + retried batches)."""
+    import re
+    import subprocess
+    capture = SHARED / "bench" / "http50k.pcapng"
+    bulk_kib, queue, requests = 1024, 2, 2
+    server = local_server(mode="es8", fast=True, delay_ms=300)
+
+    def peak_mib(args):
+        rss = workdir / "rss.txt"
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", str(rss), *tshark.command(args)]
+        proc = subprocess.run(cmd, capture_output=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr.decode()[-1500:]
+        return int(rss.read_text().split()[-1]) / 1024, proc
+
+    base, _ = peak_mib(["-r", str(capture), "-q", "-X", "es.node=file:/dev/null"])
+    slow, proc = peak_mib(["-r", str(capture), "-q", "-X", f"es.node={server.url}", "-X", "es.index=slow-%Y",
+                           "-X", f"es.bulk_kib={bulk_kib}", "-X", f"es.queue={queue}",
+                           "-X", f"es.requests={requests}"])
+    s = summary(proc.stderr)
+    assert s["indexed"] == capinfos_frames(capture) and s["dropped"] == 0
+    # Batches alive at once: queued, in flight, the one filling, one retried
+    # or split; each with its body and its response.
+    bound = (queue + requests + 2) * 2 * bulk_kib / 1024 + 16
+    print(f"peak RSS: file sink {base:.0f} MiB, slow server {slow:.0f} MiB "
+          f"(+{slow - base:.0f} MiB, bound +{bound:.0f} MiB)")
+    assert slow - base < bound, (base, slow, bound)
+    assert server.stats()["faults"].get("delay", 0) > 0

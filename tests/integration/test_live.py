@@ -133,3 +133,39 @@ def test_cluster_down_for_the_whole_live_capture(resend, tshark, local_server, w
     docs = server.docs("down-*")
     ids = [d["_id"] for d in docs]
     assert len(ids) == expected and len(set(ids)) == expected
+
+
+def test_ctrl_c_with_a_briefly_down_cluster(tshark, local_server, workdir, can_capture):
+    """The cluster goes away for a few seconds in the middle of a live
+    capture: frames captured meanwhile wait in the spool and are sent when
+    it is back; after Ctrl-C every captured frame is in it, once."""
+    server = local_server(mode="es8")
+    port = 40000 + (os.getpid() + 13) % 20000
+    spool = workdir / "spool-brief"
+    proc = tshark.popen(["-i", "lo", "-f", f"udp port {port}", "-q", "-X", f"es.node={server.url}",
+                         "-X", "es.index=brief-%Y", "-X", f"es.spool_dir={spool}", "-X", "es.bulk_age_ms=200"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(3)
+        send_udp(port, 100, "before")
+        assert wait_for(lambda: server.count("brief-*") >= 100, 10)
+        server.set_faults(down_seconds=4)
+        time.sleep(0.5)
+        send_udp(port, 150, "during")
+        time.sleep(5)                                  # back up
+        send_udp(port, 50, "after")
+        time.sleep(1)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    captured = int(re.search(rb"(\d+) packets? captured", err).group(1))
+    assert captured == 300
+    s = summary(err)
+    assert s["frames"] == captured and s["dropped"] == 0 and s["rejected"] == 0, err.decode()[-1500:]
+    assert s["indexed"] + s["present"] == captured
+    ids = [d["_id"] for d in server.docs("brief-*")]
+    assert len(ids) == captured and len(set(ids)) == captured
+    assert b"spooling to" in err                      # the outage was met, not slept through
+    assert not list(spool.glob("*.ndjson"))           # everything that waited went out
