@@ -30,6 +30,19 @@ def wait_for(pred, timeout):
     return False
 
 
+def interrupt(proc, timeout=60):
+    """Ctrl-C, then the capture's stderr, dumpcap's captured count and how
+    long the exporter took to finish."""
+    try:
+        proc.send_signal(signal.SIGINT)
+        t0 = time.time()
+        _, err = proc.communicate(timeout=timeout)
+        return err, int(re.search(rb"(\d+) packets? captured", err).group(1)), time.time() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 @pytest.fixture
 def can_capture(tshark):
     proc = tshark.run(["-D"], check=False)
@@ -44,21 +57,14 @@ def test_live_capture_streams_and_flushes(tshark, cluster, can_capture):
     proc = tshark.popen(["-i", "lo", "-f", f"udp port {port}", "-q", "-X", f"es.node={cluster.url}",
                          "-X", f"es.index={index}-%Y.%m.%d"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        time.sleep(3)   # capture starting
-        send_udp(port, 100, "first")
-        # near real time: the first batch is sealed by age (1 s)
-        assert wait_for(lambda: cluster.count(f"{index}-*") >= 100, 10), "no documents while capturing"
-        during = cluster.count(f"{index}-*")
-        send_udp(port, 150, "second")
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    time.sleep(3)   # capture starting
+    send_udp(port, 100, "first")
+    # near real time: the first batch is sealed by age (1 s)
+    during = cluster.count(f"{index}-*") if wait_for(lambda: cluster.count(f"{index}-*") >= 100, 10) else 0
+    send_udp(port, 150, "second")
+    time.sleep(0.3)
+    err, captured, _ = interrupt(proc)
     s = summary(err)
-    captured = int(re.search(rb"(\d+) packets? captured", err).group(1))
     assert captured == 250
     assert during >= 100
     assert s["frames"] == captured and s["indexed"] == captured and s["dropped"] == 0
@@ -92,18 +98,10 @@ def test_cluster_down_for_the_whole_live_capture(resend, tshark, local_server, w
     proc = tshark.popen(["-i", "lo", "-f", f"udp port {port}", "-q", "-X", f"es.node={dead}",
                          "-X", "es.index=down-%Y", "-X", f"es.spool_dir={spool}", "-X", "es.bulk_age_ms=200"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        time.sleep(3)
-        send_udp(port, 300, "down")
-        time.sleep(0.5)
-        proc.send_signal(signal.SIGINT)
-        t0 = time.time()
-        _, err = proc.communicate(timeout=60)
-        stop_seconds = time.time() - t0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    captured = int(re.search(rb"(\d+) packets? captured", err).group(1))
+    time.sleep(3)
+    send_udp(port, 300, "down")
+    time.sleep(0.5)
+    err, captured, stop_seconds = interrupt(proc)
     assert captured == 300
     s = summary(err)
     assert s["frames"] == captured and s["indexed"] == 0 and s["dropped"] == 0, err.decode()[-1500:]
@@ -145,23 +143,17 @@ def test_ctrl_c_with_a_briefly_down_cluster(tshark, local_server, workdir, can_c
     proc = tshark.popen(["-i", "lo", "-f", f"udp port {port}", "-q", "-X", f"es.node={server.url}",
                          "-X", "es.index=brief-%Y", "-X", f"es.spool_dir={spool}", "-X", "es.bulk_age_ms=200"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        time.sleep(3)
-        send_udp(port, 100, "before")
-        assert wait_for(lambda: server.count("brief-*") >= 100, 10)
-        server.set_faults(down_seconds=4)
-        time.sleep(0.5)
-        send_udp(port, 150, "during")
-        time.sleep(5)                                  # back up
-        send_udp(port, 50, "after")
-        time.sleep(1)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    captured = int(re.search(rb"(\d+) packets? captured", err).group(1))
-    assert captured == 300
+    time.sleep(3)
+    send_udp(port, 100, "before")
+    before = wait_for(lambda: server.count("brief-*") >= 100, 10)
+    server.set_faults(down_seconds=4)
+    time.sleep(0.5)
+    send_udp(port, 150, "during")
+    time.sleep(5)                                  # back up
+    send_udp(port, 50, "after")
+    time.sleep(1)
+    err, captured, _ = interrupt(proc, 90)
+    assert before and captured == 300
     s = summary(err)
     assert s["frames"] == captured and s["dropped"] == 0 and s["rejected"] == 0, err.decode()[-1500:]
     assert s["indexed"] + s["present"] == captured
