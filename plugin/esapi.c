@@ -332,6 +332,8 @@ static es_map_class class_of_mapping(const char *name, JsonObject *d)
     if (strcmp(t, "binary") == 0) return ES_MAP_BINARY;
     if (strcmp(t, "alias") == 0) return ES_MAP_TIME_ALIAS;
     if (strcmp(t, "constant_keyword") == 0) return ES_MAP_CONSTANT;
+    if (strcmp(t, "keyword") == 0 && json_object_has_member(d, "fields"))
+        return ES_MAP_SEARCH_TEXT;
     if (strcmp(t, "keyword") == 0)
         return json_object_get_int_member_with_default(d, "ignore_above", 0) == 1024 ? ES_MAP_BYTES
                                                                                    : ES_MAP_KEYWORD;

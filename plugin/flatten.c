@@ -165,6 +165,15 @@ static const struct { const char *field, *ecs; } ecs_copies[] = {
     {"frame.len", "network.bytes"},
 };
 
+/* Long strings people search by word ("Mozilla", "example"): a keyword for
+ * exact match and aggregations, plus a text sub-field (NAME.text). */
+static const char *const search_text[] = {
+    "http.user_agent", "http.request.uri", "http.request.full_uri", "http.host", "http.referer",
+    "http.server", "dns.qry.name", "dns.resp.name", "dns.cname", "tls.handshake.extensions_server_name",
+    "imf.subject", "smtp.req.parameter", "sip.from.addr", "sip.to.addr", "_ws.expert.message",
+    "frame.protocols",
+};
+
 void es_flatten_register_ecs(es_schema *schema)
 {
     es_schema_add(schema, "source.ip", ES_MAP_IP);
@@ -262,6 +271,9 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
     k.len = enc.len;
     es_map_class cls;
     k.kind = family_kind(hf, &cls);
+    for (size_t i = 0; cls == ES_MAP_KEYWORD && i < G_N_ELEMENTS(search_text); i++)
+        if (strcmp(hf->abbrev, search_text[i]) == 0)
+            cls = ES_MAP_SEARCH_TEXT;
     k.cls = cls;
     k.name = name;
     k.copy_source = k.copy_target = false;

@@ -76,6 +76,18 @@ static void map_members(jsonw *w, es_map_class c)
         jw_key(w, "ignore_above");
         jw_uint(w, 8191);   /* Lucene's term limit is 32766 bytes of UTF-8 */
         break;
+    case ES_MAP_SEARCH_TEXT:
+        type(w, "keyword");
+        jw_key(w, "ignore_above");
+        jw_uint(w, 8191);
+        jw_key(w, "fields");
+        jw_begin_object(w);
+        jw_key(w, "text");
+        jw_begin_object(w);
+        type(w, "text");
+        jw_end_object(w);
+        jw_end_object(w);
+        break;
     }
 }
 

@@ -30,6 +30,8 @@ typedef enum {
                          refuse ignore_malformed on it) */
     ES_MAP_IP,        /* IPv4 and IPv6 addresses */
     ES_MAP_KEYWORD,   /* strings, MAC addresses, OIDs, GUIDs, ... */
+    ES_MAP_SEARCH_TEXT,/* a keyword with a "text" sub-field for word search
+                         (http.user_agent, dns.qry.name, ...) */
     ES_MAP_BYTES,     /* byte arrays as hex */
     ES_MAP_BINARY,    /* base64 (the raw frame) */
     ES_MAP_TIME_ALIAS,/* another name for @timestamp (frame.time) */

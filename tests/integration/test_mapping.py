@@ -305,3 +305,14 @@ def test_core_profile(tshark, local_server, workdir):
     server = local_server(mode="es8")
     index_into(tshark, server, HTTP, "es.index=core-%Y", "es.profile=core")
     assert server.count("core-*") == capinfos_frames(HTTP)
+
+
+def test_text_sub_field_for_long_strings(tshark, local_server):
+    """http.user_agent: a keyword for exact match and aggregations, and a
+    text sub-field for word search."""
+    server = local_server(mode="es8")
+    index_into(tshark, server, HTTP, "es.index=txt-%Y")
+    props = leaves(next(iter(server.mappings("txt-*").values()))["mappings"]["properties"])
+    assert props["http.user_agent"]["type"] == "keyword"
+    assert props["http.user_agent"]["fields"] == {"text": {"type": "text"}}
+    assert "fields" not in props["http.request.method"]

@@ -204,11 +204,12 @@ static void test_template_seed(void)
         "\"ip.addr\":{\"type\":\"ip\"},\"tcp.payload\":{\"type\":\"keyword\",\"ignore_above\":1024},"
         "\"event\":{\"properties\":{\"dataset\":{\"type\":\"constant_keyword\",\"value\":\"wireshark.packet\"}}},"
         "\"frame.time\":{\"type\":\"alias\",\"path\":\"@timestamp\"},"
+        "\"http.user_agent\":{\"type\":\"keyword\",\"ignore_above\":8191,\"fields\":{\"text\":{\"type\":\"text\"}}},"
         "\"geo\":{\"type\":\"geo_point\"}}}}}}]}";
     es_schema *schema = es_schema_new();
     es_schema_add(schema, "tcp.payload", ES_MAP_BYTES);
     g_assert_true(es_template_seed(body, strlen(body), schema));
-    g_assert_cmpuint(es_schema_fields(schema), ==, 5);   /* not geo: not a type of ours */
+    g_assert_cmpuint(es_schema_fields(schema), ==, 6);   /* not geo: not a type of ours */
     es_schema_add(schema, "ip.src", ES_MAP_IP);           /* the run meets it: nothing lost */
     esbuf out;
     jsonw w;
@@ -222,6 +223,8 @@ static void test_template_seed(void)
     g_assert_nonnull(strstr(out.data, "\"event.dataset\":{\"type\":\"constant_keyword\",\"value\":\"wireshark.packet\"}"));
     g_assert_nonnull(strstr(out.data, "\"frame.time\":{\"type\":\"alias\",\"path\":\"@timestamp\"}"));
     g_assert_null(strstr(out.data, "geo"));
+    g_assert_nonnull(strstr(out.data, "\"http.user_agent\":{\"type\":\"keyword\",\"ignore_above\":8191,"
+                                      "\"fields\":{\"text\":{\"type\":\"text\"}}}"));
     esbuf_free(&out);
     g_assert_false(es_template_seed("{\"index_templates\":[]}", 22, schema));
     g_assert_false(es_template_seed("nonsense", 8, schema));

@@ -62,6 +62,7 @@ static void test_properties(void)
         {ES_MAP_IP, "{\"type\":\"ip\"}"},
         {ES_MAP_KEYWORD, "{\"type\":\"keyword\",\"ignore_above\":8191}"},
         {ES_MAP_BYTES, "{\"type\":\"keyword\",\"ignore_above\":1024}"},
+        {ES_MAP_SEARCH_TEXT, "{\"type\":\"keyword\",\"ignore_above\":8191,\"fields\":{\"text\":{\"type\":\"text\"}}}"},
         {ES_MAP_BINARY, "{\"type\":\"binary\"}"},
         {ES_MAP_TIME_ALIAS, "{\"type\":\"alias\",\"path\":\"@timestamp\"}"},
         {ES_MAP_CONSTANT, "{\"type\":\"constant_keyword\"}"},
