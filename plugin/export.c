@@ -217,6 +217,9 @@ static void pipeline_stop(pipeline *p)
         GString *line = g_string_new("wireshark-es: ");
         es_stats_summary(&p->stats, secs, line);
         fprintf(stderr, "%s\n", line->str);
+        /* In Wireshark nobody reads stderr: say where documents wait. */
+        if (X.gui && (p->stats.dead_letter || p->stats.spool))
+            report_warning("Elasticsearch export: %s", line->str);
         g_string_free(line, TRUE);
     }
     es_flattener_free(p->flat);

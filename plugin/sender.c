@@ -14,7 +14,6 @@
 
 #define TICK_US (100 * 1000)
 #define BACKOFF_MIN_US (250 * 1000)
-#define BACKOFF_MAX_US (30 * G_USEC_PER_SEC)
 #define SETUP_TIMEOUT_S 5
 #define SERVER_ERROR_ATTEMPTS 5
 #define WARN_INTERVAL_US (300 * G_USEC_PER_SEC)
@@ -81,9 +80,10 @@ const char *es_sender_target(const es_sender *snd)
 
 static int64_t backoff_us(es_sender *s, unsigned attempt, unsigned retry_after_s)
 {
-    int64_t d = BACKOFF_MIN_US << MIN(attempt, 10u);
-    if (d > BACKOFF_MAX_US)
-        d = BACKOFF_MAX_US;
+    int64_t d = BACKOFF_MIN_US << MIN(attempt, 16u);
+    int64_t max = (int64_t)s->settings.retry_max_s * G_USEC_PER_SEC;
+    if (d > max)
+        d = max;
     d = d / 2 + g_rand_int_range(s->rand, 0, (gint32)(d / 2) + 1);   /* jitter */
     if ((int64_t)retry_after_s * G_USEC_PER_SEC > d)
         d = (int64_t)retry_after_s * G_USEC_PER_SEC;

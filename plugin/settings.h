@@ -48,6 +48,7 @@ typedef struct es_settings {
     char *ca_file;
     bool tls_verify;
     unsigned timeout_s;
+    unsigned retry_max_s;
     unsigned flush_timeout_s;
     char *dead_letter_dir;    /* empty: es_deadletter_default_dir() */
     unsigned dead_letter_mib;

@@ -30,11 +30,11 @@ def wait_for(pred, timeout):
     return False
 
 
-def interrupt(proc, timeout=60):
-    """Ctrl-C, then the capture's stderr, dumpcap's captured count and how
-    long the exporter took to finish."""
+def interrupt(proc, timeout=60, sig=signal.SIGINT):
+    """Ctrl-C (or another signal), then the capture's stderr, dumpcap's
+    captured count and how long the exporter took to finish."""
     try:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         t0 = time.time()
         _, err = proc.communicate(timeout=timeout)
         return err, int(re.search(rb"(\d+) packets? captured", err).group(1)), time.time() - t0
@@ -86,12 +86,12 @@ def spool_docs(spool):
     return sum(int(p.name.split("-")[1].split(".")[0]) for p in spool.glob("*.ndjson"))
 
 
-@pytest.mark.parametrize("resend", ["next-run", "script"])
-def test_cluster_down_for_the_whole_live_capture(resend, tshark, local_server, workdir, can_capture):
+@pytest.mark.parametrize("resend,sig", [("next-run", signal.SIGINT), ("script", signal.SIGTERM)])
+def test_cluster_down_for_the_whole_live_capture(resend, sig, tshark, local_server, workdir, can_capture):
     """Nothing answers at the node for the whole capture: the capture never
-    waits, every frame goes to the spool, Ctrl-C ends it at once and says
-    so; once a cluster is up, the next run (or scripts/resend-spool) sends
-    them all, each once."""
+    waits, every frame goes to the spool, Ctrl-C (or SIGTERM) ends it at
+    once and says so; once a cluster is up, the next run (or
+    scripts/resend-spool) sends them all, each once."""
     port = 40000 + (os.getpid() + 7) % 20000
     spool = workdir / f"spool-{resend}"
     dead = f"http://127.0.0.1:{free_port()}"
@@ -101,7 +101,7 @@ def test_cluster_down_for_the_whole_live_capture(resend, tshark, local_server, w
     time.sleep(3)
     send_udp(port, 300, "down")
     time.sleep(0.5)
-    err, captured, stop_seconds = interrupt(proc)
+    err, captured, stop_seconds = interrupt(proc, sig=sig)
     assert captured == 300
     s = summary(err)
     assert s["frames"] == captured and s["indexed"] == 0 and s["dropped"] == 0, err.decode()[-1500:]
