@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
+import org.elasticsearch.cluster.service.ClusterService;
 import org.elasticsearch.common.logging.LogConfigurator;
 import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.env.Environment;
@@ -38,12 +39,25 @@ public final class Engine extends Cluster<Node> {
         // qualified exports to hand to the modules.
         PluginsLoader loader = PluginsLoader.createPluginsLoader(
             PluginsLoader.loadModulesBundles(env.modulesDir()), Set.of(), Map.of(), false);
-        return new Node(env, loader).start();
+        return new OneOfMany(env, loader).start();
     }
 
     @Override
     protected void closeNode(Node node) throws Exception {
         node.close();
         node.awaitClose(30, TimeUnit.SECONDS);
+    }
+
+    /** A node that shares its JVM with others. */
+    private static final class OneOfMany extends Node {
+        OneOfMany(Environment env, PluginsLoader loader) {
+            super(env, loader);
+        }
+
+        // The node and cluster ids shown in log lines are set once per JVM;
+        // a second node would fail to set them on every cluster state.
+        @Override
+        protected void configureNodeAndClusterIdStateListener(ClusterService clusterService) {
+        }
     }
 }
