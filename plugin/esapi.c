@@ -164,6 +164,26 @@ static char *describe_error(JsonObject *eo)
                            json_object_get_string_member_with_default(cause, "reason", ""));
 }
 
+/* A non-JSON body (a proxy's HTML page) for one line of a message: its
+ * <title> if it has one, else its start; control characters (a terminal
+ * escape from a hostile server) become spaces. */
+static char *text_summary(const char *body, size_t len)
+{
+    const char *t = body ? g_strstr_len(body, (gssize)MIN(len, 4096), "<title>") : NULL;
+    const char *end = t ? g_strstr_len(t, (gssize)(len - (size_t)(t - body)), "</title>") : NULL;
+    if (end) {
+        len = (size_t)(end - t - 7);
+        body = t + 7;
+    }
+    char *raw = g_strndup(body ? body : "", MIN(len, 200));
+    char *out = g_utf8_make_valid(raw, -1);
+    g_free(raw);
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return g_strstrip(out);
+}
+
 char *es_error_summary(const char *body, size_t len)
 {
     JsonNode *root = parse(body, len, NULL);
@@ -178,7 +198,7 @@ char *es_error_summary(const char *body, size_t len)
     if (root)
         json_node_unref(root);
     if (!out)
-        out = g_strndup(body ? body : "", MIN(len, 200));
+        out = text_summary(body, len);
     return out;
 }
 

@@ -39,6 +39,7 @@ struct es_sender {
     es_name_style style;
     int64_t prepare_not_before_us;
     bool fatal;               /* e.g. authentication refused: stop trying */
+    char *stop_reason;        /* why, for the dead letters and the summary */
 
     GQueue retry;             /* es_batch*, waiting for their not_before_us */
     es_batch *lookahead;      /* popped while waiting (file sinks) */
@@ -68,6 +69,10 @@ static void warn(es_sender *s, bool rate_limited, const char *fmt, ...)
         g_free(msg);
         return;
     }
+    /* One line, and no terminal escapes from a hostile server's text. */
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
     fprintf(stderr, "wireshark-es: %s\n", msg);
     s->last_warn_us = now;
     g_free(s->last_warn);
@@ -142,6 +147,14 @@ static void schedule_retry(es_sender *s, es_batch *b, unsigned retry_after_s)
     g_queue_push_tail(&s->retry, b);
 }
 
+/* Ends delivery for good after the message just told (warn()). */
+static void stop_delivery(es_sender *s)
+{
+    s->fatal = true;
+    if (!s->stop_reason)
+        s->stop_reason = g_strdup(s->last_warn);
+}
+
 /* 401/403: told once, naming who the requests authenticate as (never the
  * secret); delivery stops and the documents go to the dead-letter file. */
 static void auth_refused(es_sender *s, const es_http_result *res)
@@ -160,7 +173,7 @@ static void auth_refused(es_sender *s, const es_http_result *res)
              "manage_index_templates, monitor); delivery stopped", res->node, who, why);
     g_free(who);
     g_free(why);
-    s->fatal = true;
+    stop_delivery(s);
 }
 
 /* The HTTP status of a template simulation using features (es_lack bits),
@@ -230,7 +243,7 @@ static bool answer_is_final(es_sender *s, const es_http_result *res)
         warn(s, false, "%s answered GET / with HTTP %ld (%s); not trying again", res->node, res->status, why);
         g_free(why);
     }
-    s->fatal = true;
+    stop_delivery(s);
     return true;
 }
 
@@ -442,8 +455,8 @@ static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_
         if (res->refused) {
             if (!s->fatal)
                 warn(s, false, "%s: %s; delivery stopped", res->node, res->error);
-            s->fatal = true;
-            drop_batch(s, b, res->error);
+            stop_delivery(s);
+            drop_batch(s, b, s->stop_reason);
             return;
         }
         if (spooling(s) || b->spool_id) {
@@ -622,7 +635,7 @@ static gpointer sender_main(gpointer data)
         bool stopping = is_stopping(s, &deadline);
 
         if (s->fatal) {
-            drop_everything(s, "delivery stopped after an authentication failure");
+            drop_everything(s, s->stop_reason);
             if (stopping)
                 break;
         }
@@ -705,6 +718,7 @@ static void sender_free(es_sender *s)
     g_free(s->target);
     g_rand_free(s->rand);
     g_free(s->last_warn);
+    g_free(s->stop_reason);
     g_mutex_clear(&s->lock);
     g_free(s);
 }

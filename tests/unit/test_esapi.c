@@ -95,6 +95,14 @@ static void test_error_summary(void)
     s = es_error_summary("Bad Gateway", 11);
     g_assert_cmpstr(s, ==, "Bad Gateway");
     g_free(s);
+    /* A proxy's page: its title; a hostile server's escapes: spaces. */
+    e = "<html>\r\n<head><title>401 Authorization Required</title></head><body>...";
+    s = es_error_summary(e, strlen(e));
+    g_assert_cmpstr(s, ==, "401 Authorization Required");
+    g_free(s);
+    s = es_error_summary("\x1b[2Jgone\n\xff", 10);
+    g_assert_cmpstr(s, ==, "[2Jgone \xef\xbf\xbd");
+    g_free(s);
 }
 
 static JsonObject *object_at(JsonNode *root, const char *path)
