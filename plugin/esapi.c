@@ -98,20 +98,44 @@ static const char *expect(const char *p, const char *end, const char *lit)
     return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
 }
 
+/* Past a 2xx status number at p (after the ':'), or NULL. */
+static const char *ok_status(const char *p, const char *end)
+{
+    p = skip_ws(p, end);
+    if (end - p < 3 || p[0] != '2' || !g_ascii_isdigit(p[1]) || !g_ascii_isdigit(p[2]) ||
+        (end - p > 3 && g_ascii_isdigit(p[3])))
+        return NULL;
+    return p + 3;
+}
+
 bool es_bulk_response_all_ok(const char *body, size_t len, uint32_t n_items)
 {
     const char *end = body + len, *p = body;
     if (!(p = expect(p, end, "{")) || !(p = expect(p, end, "\"errors\"")) ||
         !(p = expect(p, end, ":")) || !(p = expect(p, end, "false")))
         return false;
+    /* A body cut short is not believed: it ends with the items' "]}". */
+    const char *tail = end;
+    while (tail > p && g_ascii_isspace(tail[-1]))
+        tail--;
+    if (tail == p || *--tail != '}')
+        return false;
+    while (tail > p && g_ascii_isspace(tail[-1]))
+        tail--;
+    if (tail == p || tail[-1] != ']')
+        return false;
     /* Item statuses are numbers, and no string in a successful response
      * (index names, ids) can hold an unescaped quote: counting the member
-     * name counts the items. */
+     * name counts the items.  Each must be 2xx: a server claiming
+     * "errors":false for a failed item (found by fuzz_bulkok) is not
+     * believed. */
     uint32_t seen = 0;
     static const char key[] = "\"status\"";
     while ((p = g_strstr_len(p, end - p, key))) {
-        p += sizeof key - 1;
-        if (++seen > n_items)
+        p = skip_ws(p + sizeof key - 1, end);
+        if (p == end || *p != ':')
+            continue;   /* a "status" string (an index of that name), not a member */
+        if (!(p = ok_status(p + 1, end)) || ++seen > n_items)
             return false;
     }
     return seen == n_items;

@@ -43,6 +43,15 @@ static char *base64_text(const char *b64)
     return text;
 }
 
+/* Overwrites a secret before freeing it. */
+static void wipe(char **s)
+{
+    if (*s)
+        memset(*s, 0, strlen(*s));
+    g_free(*s);
+    *s = NULL;
+}
+
 static bool host_chars(const char *s)
 {
     if (!*s)
@@ -105,12 +114,12 @@ char *es_api_key_encoded(const char *key, GError **err)
 
 char *es_api_key_id(const char *key)
 {
-    char *plain = strchr(key, ':') ? g_strdup(key) : base64_text(key);
+    char *k = g_strstrip(g_strdup(key));   /* as es_api_key_encoded() reads it */
+    char *plain = strchr(k, ':') ? g_strdup(k) : base64_text(k);
+    wipe(&k);
     char *colon = plain ? strchr(plain, ':') : NULL;
     char *id = colon && colon != plain ? g_strndup(plain, (gsize)(colon - plain)) : NULL;
-    if (plain)
-        memset(plain, 0, strlen(plain));
-    g_free(plain);
+    wipe(&plain);
     return id;
 }
 
@@ -205,14 +214,6 @@ bool es_secrets_read(const char *path, es_secrets *out, GError **err)
     bool ok = es_secrets_parse(buf, (size_t)n, path, out, err);
     memset(buf, 0, sizeof buf);
     return ok;
-}
-
-static void wipe(char **s)
-{
-    if (*s)
-        memset(*s, 0, strlen(*s));
-    g_free(*s);
-    *s = NULL;
 }
 
 void es_secrets_clear(es_secrets *s)
