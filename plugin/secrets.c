@@ -117,6 +117,9 @@ char *es_api_key_id(const char *key)
     char *k = g_strstrip(g_strdup(key));   /* as es_api_key_encoded() reads it */
     char *plain = strchr(k, ':') ? g_strdup(k) : base64_text(k);
     wipe(&k);
+    /* Either form, the same answer: no id that is not text (fuzz_secrets). */
+    if (plain && !g_utf8_validate(plain, -1, NULL))
+        wipe(&plain);
     char *colon = plain ? strchr(plain, ':') : NULL;
     char *id = colon && colon != plain ? g_strndup(plain, (gsize)(colon - plain)) : NULL;
     wipe(&plain);
