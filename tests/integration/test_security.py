@@ -314,6 +314,39 @@ def run_script(name, *args, env):
     return proc
 
 
+def test_scripts_use_the_same_settings_and_checks(front, netns, secdir, es):
+    """put-template, resend-spool and check-index: CA file, basic auth, API
+    key (id:key too) and a secrets file through the front; an open secrets
+    file, plain HTTP credentials to another host and a redirect refused."""
+    tls = {"ES_CA_FILE": str(front.path("ca.pem"))}
+    check = ("check-index", CAPTURE, "sec-%Y")
+    ok = [(front.url("basic"), {"ES_USER": "elastic", "ES_PASSWORD": front.password}),
+          (front.url("apikey"), {"ES_API_KEY": f"{front.key_id}:{front.key}"}),
+          (front.url("pki"), {"ES_CLIENT_CERT": str(front.path("client.pem")),
+                              "ES_CLIENT_KEY": str(front.path("client.key"))})]
+    f = secdir / "scripts.secrets"
+    f.write_text(f"user=elastic\npassword={front.password}\n")
+    os.chmod(f, 0o600)
+    ok.append((front.url("basic"), {"ES_SECRETS_FILE": str(f)}))
+    for url, env in ok:
+        proc = run_script(check[0], url, *check[1:], env={**tls, **env})
+        assert proc.returncode == 0 and b"-> OK" in proc.stdout, proc.stderr
+    os.chmod(f, 0o640)
+    proc = run_script(check[0], front.url("basic"), *check[1:], env={**tls, "ES_SECRETS_FILE": str(f)})
+    assert proc.returncode != 0 and f"chmod 600 {f}".encode() in proc.stderr
+    proc = run_script(check[0], front.url("tls"), *check[1:], env={})          # verified by default
+    assert proc.returncode != 0 and b"CERTIFICATE_VERIFY_FAILED" in proc.stderr
+    proc = run_script(check[0], front.url("redirect"), *check[1:], env={**tls, "ES_PASSWORD": front.password,
+                                                                       "ES_USER": "elastic"})
+    assert proc.returncode != 0 and b"HTTP 302" in proc.stderr and front.access_log("elsewhere") == []
+    client, url, log = netns
+    before = log.read_text()
+    cmd = ["ip", "netns", "exec", client, str(ROOT / "scripts" / "check-index"), url, str(CAPTURE)]
+    proc = subprocess.run(cmd, capture_output=True, env={**os.environ, "ES_API_KEY": front.api_key}, timeout=60)
+    OUTPUTS.append(proc.stdout + proc.stderr)
+    assert proc.returncode != 0 and b"is not on this machine" in proc.stderr and log.read_text() == before
+
+
 def test_no_secret_in_any_output_or_file(tshark, front, secdir, es):
     """Runs that write everything the plugin and the scripts write (dumped
     template, dead letters, a spool and its template, the scripts' output),
@@ -340,13 +373,14 @@ def test_no_secret_in_any_output_or_file(tshark, front, secdir, es):
                source=("-i", "lo", "-f", "udp port 19898", "-a", "duration:6"))
         sender.wait(30)
         assert list(spool.glob("*.ndjson")) and list(spool.glob("*.template.json"))
-    plain = front.url("plain_basic", "127.0.0.1")
-    scripts_env = {"ES_USER": "elastic", "ES_PASSWORD": front.password}
-    assert run_script("put-template", template, plain, env=scripts_env).returncode == 0
-    assert run_script("check-index", plain, CAPTURE, "sec-%Y", env=scripts_env).returncode == 0
+    tls = {"ES_CA_FILE": str(front.path("ca.pem"))}
+    scripts_env = {"ES_USER": "elastic", "ES_PASSWORD": front.password, **tls}
+    assert run_script("put-template", template, front.url("basic"), env=scripts_env).returncode == 0
+    assert run_script("check-index", front.url("basic"), CAPTURE, "sec-%Y", env=scripts_env).returncode == 0
     if list(spool.glob("*.ndjson")):
-        assert run_script("resend-spool", spool, plain, env=scripts_env).returncode == 0
-    run_script("check-index", plain, CAPTURE, "sec-%Y", env={"ES_API_KEY": front.api_key})
+        proc = run_script("resend-spool", spool, front.url("plain_basic", "127.0.0.1"), env=scripts_env)
+        assert proc.returncode == 0, proc.stderr
+    run_script("check-index", front.url("apikey"), CAPTURE, "sec-%Y", env={"ES_API_KEY": front.api_key[:-2], **tls})
 
     files = [p for d in (secdir, tshark.home) for p in pathlib.Path(d).rglob("*") if p.is_file()]
     assert template.exists() and any("dead-grep-wrong" in str(p) for p in files)
