@@ -56,23 +56,39 @@ struct es_sender {
 
 static void warn(es_sender *s, bool rate_limited, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
+/* Equal but for numbers ("timed out after 5001 ms" twice is one condition). */
+static bool same_but_numbers(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (g_ascii_isdigit(*a) && g_ascii_isdigit(*b)) {
+            while (g_ascii_isdigit(*a))
+                a++;
+            while (g_ascii_isdigit(*b))
+                b++;
+        } else if (*a++ != *b++) {
+            return false;
+        }
+    }
+    return *a == *b;
+}
+
 static void warn(es_sender *s, bool rate_limited, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    /* A condition that lasts (an outage) is told once, not every retry. */
-    int64_t now = g_get_monotonic_time();
-    if (rate_limited && s->last_warn && strcmp(s->last_warn, msg) == 0 &&
-        now - s->last_warn_us < WARN_INTERVAL_US) {
-        g_free(msg);
-        return;
-    }
     /* One line, and no terminal escapes from a hostile server's text. */
     for (char *p = msg; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = ' ';
+    /* A condition that lasts (an outage) is told once, not every retry. */
+    int64_t now = g_get_monotonic_time();
+    if (rate_limited && s->last_warn && same_but_numbers(s->last_warn, msg) &&
+        now - s->last_warn_us < WARN_INTERVAL_US) {
+        g_free(msg);
+        return;
+    }
     fprintf(stderr, "wireshark-es: %s\n", msg);
     s->last_warn_us = now;
     g_free(s->last_warn);
