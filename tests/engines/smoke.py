@@ -32,6 +32,8 @@ def call(base, method, path, body=None, ndjson=False):
             return r.status, json.loads(r.read() or b"{}")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
+    except OSError as e:
+        return 599, {"error": f"{method} {path}: {e}"}
 
 
 class Report:
@@ -137,6 +139,24 @@ def modules_at_work(base, rep):
     rep.line(doc.get("client") == "10.1.2.3", "ingest pipeline with grok", "" if doc.get("client") else error_of(res))
 
 
+def best_compression(base, rep):
+    # Elasticsearch 8.16 and later store such indices with zstd, a native
+    # library a distribution ships in lib/platform.
+    name = INDEX + "-zstd"
+    call(base, "DELETE", "/" + name)
+    status, body = call(base, "PUT", "/" + name,
+                        {"settings": {"number_of_replicas": 0, "index.codec": "best_compression"}})
+    if status == 200:
+        status, body = call(base, "PUT", f"/{name}/_doc/1?refresh=true", {"m": "x" * 1000})
+    if status in (200, 201):
+        status, body = call(base, "POST", f"/{name}/_flush")
+    if status == 200:
+        status, body = call(base, "GET", f"/{name}/_doc/1")
+    ok = status == 200 and body.get("_source", {}).get("m") == "x" * 1000
+    rep.line(ok, "index.codec best_compression (written, flushed, read)", "" if ok else error_of(body))
+    call(base, "DELETE", "/" + name)
+
+
 def open_pit(base):
     status, body = call(base, "POST", f"/{INDEX}/_search/point_in_time?keep_alive=1m")
     if status == 200 and "pit_id" in body:
@@ -196,6 +216,7 @@ def main():
         bulk(base, rep, usable)
         searches(base, rep, usable)
         modules_at_work(base, rep)
+        best_compression(base, rep)
         point_in_time(base, rep)
     call(base, "DELETE", "/" + INDEX)
     sys.exit(1 if rep.fatal else 0)
