@@ -254,7 +254,8 @@ def test_read_only_index_block(proxy, sink):
 def test_read_only_cluster_block(proxy, sink):
     p = proxy(read_only_seconds=30, read_only_block="cluster")
     status, body = bulk(p, "p-ro-cluster", ["a"])
-    assert status == 403 and body["error"]["reason"] == "blocked by: [FORBIDDEN/13/cluster read-only / allow delete (api)];"
+    assert status == 403
+    assert body["error"]["reason"] == "blocked by: [FORBIDDEN/13/cluster read-only / allow delete (api)];"
     assert p.request("GET", "/")[0] == 200            # reads pass
     assert stored(sink, "p-ro-cluster") == 0
 

@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -100,13 +101,12 @@ class Cluster:
 
 def server_ports():
     """The ports tests/esserver's servers may take: ES_TEST_PORTS (A-B)
-    past the ten the engines take from its start (engines.py), else any
-    free one."""
+    but the last ten (the engines', engines.py), else any free one."""
     text = os.environ.get("ES_TEST_PORTS")
     if not text:
         return "0"
     low, high = (int(n) for n in text.split("-"))
-    return f"{low + 10}-{high}"
+    return f"{low}-{high - 10}"
 
 
 def flags(options):
@@ -128,11 +128,11 @@ class LocalServer(Cluster):
 
     def __init__(self, *args):
         self.args = list(args)
-        self.proc = None
+        self.proc = self.tmp = None
         super().__init__("http://127.0.0.1:0")
 
     def start(self):
-        tmp = pathlib.Path(tempfile.mkdtemp(prefix="esserver-"))
+        self.tmp = tmp = pathlib.Path(tempfile.mkdtemp(prefix="esserver-"))
         port_file, self.stderr = tmp / "port", tmp / "stderr"
         cmd = [sys.executable, str(self.script), "--port", server_ports(), "--port-file", str(port_file), *self.args]
         with open(self.stderr, "wb") as err:
@@ -140,8 +140,9 @@ class LocalServer(Cluster):
         deadline = time.time() + 20
         while not port_file.exists():
             if self.proc.poll() is not None or time.time() > deadline:
+                err = self.stderr.read_text()[-2000:]
                 self.stop()
-                raise RuntimeError(f"{self.script.name} did not start:\n{self.stderr.read_text()[-2000:]}")
+                raise RuntimeError(f"{self.script.name} did not start:\n{err}")
             time.sleep(0.05)
         self.port = int(port_file.read_text())
         self.url = f"http://127.0.0.1:{self.port}"
@@ -156,6 +157,12 @@ class LocalServer(Cluster):
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        if self.tmp:
+            err = self.stderr.read_text(errors="replace")
+            if "Traceback" in err:              # shown with the test's output
+                print(f"{self.script.name} stderr:\n{err[-4000:]}")
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
 
     def __enter__(self):
         return self.start()

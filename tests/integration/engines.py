@@ -15,11 +15,13 @@ PORTS = {"es8": 19250, "es9": 19251, "es7": 19252, "os2": 19253, "os3": 19254}
 
 
 def default_port(name):
-    """PORTS, or the start of ES_TEST_PORTS (A-B) for runs that must keep
-    to a range of their own (cluster.server_ports takes the rest)."""
+    """PORTS, or for runs that must keep to a range of their own
+    (ES_TEST_PORTS=A-B) one of its last ten ports (cluster.server_ports
+    takes the others).  The last, because scripts/engine binds the
+    transport port 100 above: the less likely to be taken the better."""
     text = os.environ.get("ES_TEST_PORTS")
     if text:
-        return int(text.split("-")[0]) + list(PORTS).index(name)
+        return int(text.split("-")[1]) - 9 + list(PORTS).index(name)
     return PORTS[name]
 
 
