@@ -17,11 +17,33 @@ static const esd_names underscored = {
     "frame_number", "tcp_stream", "udp_stream",
 };
 
+/* "type: reason" of the first root cause (a search's "all shards failed"
+ * says nothing), else of the error itself. */
+static char *error_reason(const GString *body)
+{
+    JsonParser *p = json_parser_new();
+    char *out = NULL;
+    if (json_parser_load_from_data(p, body->str, (gssize)body->len, NULL) &&
+        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+        JsonObject *o = json_node_get_object(json_parser_get_root(p));
+        JsonNode *e = json_object_get_member(o, "error");
+        JsonObject *eo = e && JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
+        JsonNode *rc = eo ? json_object_get_member(eo, "root_cause") : NULL;
+        JsonArray *a = rc && JSON_NODE_HOLDS_ARRAY(rc) ? json_node_get_array(rc) : NULL;
+        JsonObject *first = a && json_array_get_length(a) ? json_array_get_object_element(a, 0) : NULL;
+        if (first)
+            out = g_strdup_printf("%s: %s", json_object_get_string_member_with_default(first, "type", "error"),
+                                  json_object_get_string_member_with_default(first, "reason", ""));
+    }
+    g_object_unref(p);
+    return out ? out : es_error_summary(body->str, body->len);
+}
+
 char *esd_problem(const esd_response *r, const char *what)
 {
     if (r->status == 0)
         return g_strdup_printf("%s: no node answered (%s)", what, r->body ? r->body->str : "");
-    char *reason = es_error_summary(r->body->str, r->body->len);
+    char *reason = error_reason(r->body);
     const char *hint = "";
     if (r->status == 401)
         hint = " (check user and password, or the API key; ES_PASSWORD / ES_API_KEY)";

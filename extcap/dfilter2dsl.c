@@ -45,6 +45,7 @@ typedef struct parser {
     guint next;
     GPtrArray *nodes;        /* every node, freed at the end */
     char *error;
+    bool unsupported;        /* failed on display-filter syntax esdump cannot search */
 } parser;
 
 /* ---- lexer ---- */
@@ -55,7 +56,7 @@ static const struct { const char *text; tkind kind; } symbols[] = {
     {"<", T_LT}, {">", T_GT}, {"!", T_NOT}, {"(", T_LPAREN}, {")", T_RPAREN}, {"{", T_LBRACE},
     {"}", T_RBRACE}, {",", T_COMMA}, {"&", T_UNSUPPORTED}, {"[", T_UNSUPPORTED}, {"$", T_UNSUPPORTED},
     {"@", T_UNSUPPORTED}, {"+", T_UNSUPPORTED}, {"*", T_UNSUPPORTED}, {"/", T_UNSUPPORTED},
-    {"%", T_UNSUPPORTED}, {"|", T_UNSUPPORTED},
+    {"%", T_UNSUPPORTED}, {"|", T_UNSUPPORTED}, {"]", T_UNSUPPORTED}, {"~", T_UNSUPPORTED},
 };
 
 static const struct { const char *word; tkind kind; } keywords[] = {
@@ -175,6 +176,7 @@ static const token *take(parser *p) { const token *t = peek(p); if (t->kind != T
 
 static bool unsupported(parser *p, const token *t)
 {
+    p->unsupported = true;
     static const struct { const char *text; const char *why; } why[] = {
         {"[", "slices (field[0:2]) cannot be searched: the index holds whole values"},
         {"&", "bitwise & has no Elasticsearch query; compare the flag fields instead (tcp.flags.syn == 1)"},
@@ -256,7 +258,7 @@ static node *parse_test(parser *p)
     const token *f = take(p);
     if (f->kind == T_UNSUPPORTED)
         return unsupported(p, f), NULL;
-    if (f->kind != T_WORD || !(g_ascii_isalpha(f->text[0]) || f->text[0] == '_'))
+    if (f->kind != T_WORD || !(g_ascii_isalpha(f->text[0]) || f->text[0] == '_') || strpbrk(f->text, ":/"))
         return fail(p, f->pos, f->len, "a field name was expected"), NULL;
     if (peek(p)->kind == T_LPAREN || peek(p)->kind == T_UNSUPPORTED)
         return unsupported(p, peek(p)), NULL;
@@ -363,6 +365,15 @@ bool df_syntax_ok(const char *filter, char **error)
         *error = g_strdup_printf("display filter %s", p.error);
     parser_clear(&p);
     return ok;
+}
+
+bool df_is_filter(const char *filter)
+{
+    parser p;
+    parser_init(&p, filter ? filter : "");
+    bool yes = parse(&p) != NULL || p.unsupported;
+    parser_clear(&p);
+    return yes;
 }
 
 /* ---- writer ---- */

@@ -58,9 +58,13 @@ bool df_translate(const char *filter, bool underscore, df_lookup lookup, void *u
 char *df_index_name(const char *name, bool underscore);
 
 /* Whether filter is well-formed display-filter syntax (no lookup, no
- * translation): how esdump tells a display filter from a query string and
- * answers Wireshark's capture-filter check.  *error (optional) says why
+ * translation): Wireshark's capture-filter check.  *error (optional) says why
  * not. */
 bool df_syntax_ok(const char *filter, char **error);
+
+/* Whether filter is written in the display-filter language, translatable
+ * or not (it parses, or fails only on a construct such as a slice that
+ * only display filters have): how "auto" tells it from a query string. */
+bool df_is_filter(const char *filter);
 
 #endif

@@ -88,6 +88,8 @@ static void add_protocol_entries(GOptionContext *ctx, esd_opts *o)
         {"version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version", NULL},
         {"help", 'h', 0, G_OPTION_ARG_NONE, &o->help, "Print this help", NULL},
         {"page-size", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &o->page_size, NULL, NULL},
+        {"print-query", 0, 0, G_OPTION_ARG_NONE, &o->print_query, "With --capture: print the query, capture nothing",
+         NULL},
         {NULL},
     };
     g_option_context_add_main_entries(ctx, proto, NULL);
@@ -218,7 +220,8 @@ void esd_opts_print_help(FILE *out)
                  "--query 'dns.qry.name contains \"example\"'\n\n"
                  "Extcap protocol: --extcap-interfaces, --extcap-version=V, --extcap-interface=" ESD_IFACE ",\n"
                  "  --extcap-dlts, --extcap-config, --extcap-reload-option=index, --capture, --fifo=PATH,\n"
-                 "  --extcap-capture-filter=Q (a query, as --query; both must match), --version, --help\n\n"
+                 "  --extcap-capture-filter=Q (a query, as --query; both must match), --version, --help\n"
+                 "  --print-query (with --capture: print the Elasticsearch query instead of capturing)\n\n"
                  "Capture options (tshark: -o extcap." ESD_IFACE ".<option without dashes>:VALUE):\n");
     for (size_t i = 0; i < G_N_ELEMENTS(capture_opts); i++) {
         const opt_desc *d = &capture_opts[i];

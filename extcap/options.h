@@ -35,6 +35,7 @@ typedef struct esd_opts {
     char *user, *password, *api_key, *ca_file;
     int max_packets, page_size;
     bool conversations, follow, insecure;
+    bool print_query;   /* print the query instead of capturing */
 } esd_opts;
 
 /* Parses argv (left as it is) into o, defaults first; the password and the

@@ -13,7 +13,7 @@
 static bool is_display_filter(const char *text, const char *syntax)
 {
     if (strcmp(syntax, "auto") == 0)
-        return df_syntax_ok(text, NULL);
+        return df_is_filter(text);
     return strcmp(syntax, "display-filter") == 0;
 }
 

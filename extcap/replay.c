@@ -188,7 +188,13 @@ static bool open_output(run *r)
 
 static bool capture(run *r)
 {
-    if (!prepare(r) || !open_output(r))
+    if (!prepare(r))
+        return false;
+    if (r->o->print_query) {
+        printf("%s\n", r->query);
+        return true;
+    }
+    if (!open_output(r))
         return false;
     esd_search_conf conf = {.target = r->o->index, .query = r->query, .page_size = (unsigned)r->o->page_size,
                             .order = r->o->replay && *r->o->replay ? ESD_ORDER_CAPTURE : ESD_ORDER_TIME};
