@@ -254,13 +254,14 @@ char *df_regex_to_lucene(const char *pcre, bool *caseless, char **why)
         *caseless = pcre[2] == 'i';
         r.i = *caseless ? 4 : 5;
     }
+    /* The group keeps a top-level | inside the anchoring .* */
     bool anchored = pcre[r.i] == '^';
     if (anchored)
         r.i++;
-    else
-        g_string_append(r.out, ".*");
+    g_string_append(r.out, anchored ? "(" : ".*(");
     while (pcre[r.i] && atom(&r))
         ;
+    g_string_append_c(r.out, ')');
     if (r.why) {
         *why = r.why;
         g_string_free(r.out, TRUE);

@@ -13,7 +13,7 @@
  * inside, other flags, Unicode properties) is refused.  Plain C + glib.
  *
  *   bool caseless = true;
- *   char *lucene = df_regex_to_lucene("^GET /a+", &caseless, &why);   // "GET /a+.*"; g_free()
+ *   char *lucene = df_regex_to_lucene("^GET /a+", &caseless, &why);   // "(GET /a+).*"; g_free()
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
