@@ -7,6 +7,7 @@ extcap conformance checks of Wireshark's own suite."""
 import concurrent.futures
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -374,3 +375,28 @@ def test_extcap_conformance():
 def test_tshark_lists_the_interface(tshark):
     out = tshark.run(["-D"], env={"WIRESHARK_EXTCAP_DIR": str(EXTCAP_DIR)}).stdout.decode()
     assert re.search(r"^\d+\. esdump \(Elasticsearch\)$", out, re.M), out
+
+
+def test_wireshark_gui_captures_from_esdump(indexed, tshark, workdir):
+    """Wireshark under Xvfb: the interface is listed (wireshark -D) and a
+    capture from it (-k -i esdump) shows the packets (written with -w)."""
+    if not shutil.which("wireshark") or not shutil.which("xvfb-run"):
+        pytest.skip("wireshark-qt and xvfb are needed")
+    home = workdir / "esdump-gui-home"
+    (home / ".config" / "wireshark").mkdir(parents=True, exist_ok=True)
+    (home / ".config" / "wireshark" / "recent_common").write_text("privs.warn_if_elevated: FALSE\n")
+    (home / ".config" / "wireshark" / "preferences").write_text("gui.update.enabled: FALSE\n")
+    subprocess.run(["chown", "-R", "nobody", str(home)], check=True)
+    gui = tshark.__class__(home)
+    env = {"WIRESHARK_EXTCAP_DIR": str(EXTCAP_DIR), "XDG_RUNTIME_DIR": str(home)}
+    listed = gui.run(["-a", "wireshark", "-D"], program="xvfb-run", env=env).stdout.decode()
+    assert "esdump (Elasticsearch)" in listed, listed
+    cap = SHARED / "captures" / "http-simple-get.pcap"
+    out, shot = workdir / "gui-capture.pcapng", workdir / "esdump-gui.png"
+    script = (f"wireshark -k -i esdump -w {out} -o extcap.esdump.node:{indexed.url} -o extcap.esdump.index:{ALL} "
+              f"-o extcap.esdump.replay:{cap.name} & pid=$!; sleep 15; import -window root {shot}; "
+              "kill $pid; wait $pid")
+    proc = gui.run(["-a", "-s", "-screen 0 1280x900x24", "sh", "-c", script], program="xvfb-run", env=env,
+                   check=False)
+    assert frames_of(out) == frames_of(cap), proc.stderr.decode(errors="replace")[-2000:]
+    assert shot.exists()
