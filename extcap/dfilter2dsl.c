@@ -142,6 +142,7 @@ static void lex_word(parser *p, size_t *i)
     add_token(p, kind, w, start, j - start);
 }
 
+/* Tokens lexed so far stay in p->tokens when lexing fails. */
 static bool lex(parser *p)
 {
     size_t i = 0;
@@ -367,11 +368,34 @@ bool df_syntax_ok(const char *filter, char **error)
     return ok;
 }
 
+/* "ip.addr:10.0.0.1", "_exists_:x": a query string's field:value. */
+static bool field_colon(const char *w)
+{
+    const char *colon = strchr(w, ':');
+    if (!colon || !(g_ascii_isalpha(*w) || *w == '_'))
+        return false;
+    return memchr(w, '.', (size_t)(colon - w)) || strncmp(w, "_exists_:", 9) == 0;
+}
+
+/* A filter with a syntax error is still one when it has the operators of
+ * one (==, &&, ...) and no field:value of a query string. */
+static bool has_filter_operators(const parser *p)
+{
+    bool op = false;
+    for (guint i = 0; i < p->tokens->len; i++) {
+        const token *t = p->tokens->pdata[i];
+        if (t->kind == T_WORD && field_colon(t->text))
+            return false;
+        op = op || (t->len == 2 && strchr("=!<>&|", p->src[t->pos]) && t->kind != T_WORD);
+    }
+    return op;
+}
+
 bool df_is_filter(const char *filter)
 {
     parser p;
     parser_init(&p, filter ? filter : "");
-    bool yes = parse(&p) != NULL || p.unsupported;
+    bool yes = parse(&p) != NULL || p.unsupported || has_filter_operators(&p);
     parser_clear(&p);
     return yes;
 }

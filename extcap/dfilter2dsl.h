@@ -63,8 +63,10 @@ char *df_index_name(const char *name, bool underscore);
 bool df_syntax_ok(const char *filter, char **error);
 
 /* Whether filter is written in the display-filter language, translatable
- * or not (it parses, or fails only on a construct such as a slice that
- * only display filters have): how "auto" tells it from a query string. */
+ * or not (it parses; or fails on a construct such as a slice that only
+ * display filters have; or has their operators, ==, &&, ..., and no
+ * field:value): how "auto" tells it from a query string, so that a broken
+ * display filter gets a display-filter error. */
 bool df_is_filter(const char *filter);
 
 #endif

@@ -122,7 +122,7 @@ static int dispatch(const esd_opts *o)
     }
     if (o->dlts)
         return list_dlts();
-    if (o->config)
+    if (o->config || o->reload_option)
         return config(o);
     if (o->capture) {
         if (!o->fifo) {

@@ -170,17 +170,23 @@ static bool prepare(run *r)
     return r->query != NULL;
 }
 
-static bool open_output(run *r)
+/* The fifo is opened before anything can fail: dumpcap waits for its
+ * writer, and a run that never opened it would leave the capture hanging
+ * instead of showing the error. */
+static bool open_fifo(run *r)
 {
     const char *fifo = r->o->fifo;
     r->out = strcmp(fifo, "-") == 0 ? stdout : fopen(fifo, "wb");
-    if (!r->out) {
+    if (!r->out)
         r->error = g_strdup_printf("cannot open %s: %s", fifo, g_strerror(errno));
-        return false;
-    }
+    return r->out != NULL;
+}
+
+static bool start_stream(run *r)
+{
     r->pcap = pcapng_writer_new(r->out);
     if (!r->pcap || !pcapng_writer_flush(r->pcap)) {
-        r->error = g_strdup_printf("writing to %s: %s", fifo, g_strerror(errno));
+        r->error = g_strdup_printf("writing to %s: %s", r->o->fifo, g_strerror(errno));
         return false;
     }
     return true;
@@ -188,13 +194,13 @@ static bool open_output(run *r)
 
 static bool capture(run *r)
 {
-    if (!prepare(r))
-        return false;
     if (r->o->print_query) {
+        if (!prepare(r))
+            return false;
         printf("%s\n", r->query);
         return true;
     }
-    if (!open_output(r))
+    if (!open_fifo(r) || !prepare(r) || !start_stream(r))
         return false;
     esd_search_conf conf = {.target = r->o->index, .query = r->query, .page_size = (unsigned)r->o->page_size,
                             .order = r->o->replay && *r->o->replay ? ESD_ORDER_CAPTURE : ESD_ORDER_TIME};
@@ -214,6 +220,8 @@ int esd_replay(const esd_opts *o, volatile sig_atomic_t *stop)
 {
     run r = {.o = o, .stop = stop, .frame = g_byte_array_new()};
     bool ok = capture(&r);
+    if (*stop)
+        ok = true;   /* stopped (SIGTERM): whatever was cut short is no error */
     if (r.pcap)
         ok = pcapng_writer_flush(r.pcap) && ok;
     if (r.out && r.out != stdout)

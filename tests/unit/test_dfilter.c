@@ -171,6 +171,8 @@ static void test_syntax_and_kind(void)
     g_assert_true(df_is_filter("frame[0:2] == 00:13"));        /* refused later, by name */
     g_assert_false(df_is_filter("dns.qry.name:example.com AND ip.addr:10.0.0.0/8"));
     g_assert_false(df_is_filter("\"some words\""));
+    g_assert_true(df_is_filter("tcp.port == 80 &&"));          /* broken, but a filter: its error is shown */
+    g_assert_false(df_is_filter("tcp.port:(80"));
 }
 
 static void test_query_string(void)
