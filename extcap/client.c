@@ -20,6 +20,16 @@ struct esd_client {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+void esd_client_global_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void esd_client_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
 /* "host:9200" and "host" become http:// URLs; no trailing slash. */
 static char *base_url(const char *node)
 {
@@ -27,7 +37,7 @@ static char *base_url(const char *node)
     size_t len = strlen(n);
     while (len && n[len - 1] == '/')
         n[--len] = '\0';
-    if (strstr(n, "://")) 
+    if (strstr(n, "://"))
         return n;
     char *url = g_strdup_printf("http://%s%s", n, strchr(n, ':') ? "" : ":9200");
     g_free(n);

@@ -1,14 +1,15 @@
 /* client.h — blocking HTTP requests to an Elasticsearch/OpenSearch cluster.
  *
  * The only file of esdump that includes curl.  Requests go to the first
- * node that answers (a node that fails at the transport level is skipped
- * for the rest of the run, the next one tried), with basic or API-key
+ * node that answers: a node that fails at the transport level gives way to
+ * the next one, which then serves the following requests.  Basic or API-key
  * authentication, a CA file, and certificate checks that only an explicit
  * setting turns off.  A request in progress is abandoned as soon as the
  * stop flag given at creation becomes non-zero (SIGTERM).
  *
  *   esd_client *c = esd_client_new(&conf, &stop);
- *   esd_response r;
+ *   esd_client_global_init();                 // once, before any client
+ *   esd_response r = {0};
  *   if (esd_client_request(c, "GET", "/", NULL, &r) && r.status == 200) ... r.body ...
  *   esd_response_clear(&r);
  *   esd_client_free(c);
@@ -22,6 +23,8 @@
 #include <stdbool.h>
 
 #include <glib.h>
+
+typedef struct esd_client esd_client;
 
 typedef struct esd_client_conf {
     const char *nodes;      /* comma-separated base URLs; "host:port" means http:// */
@@ -39,9 +42,11 @@ typedef struct esd_response {
     const char *node;       /* base URL that answered (owned by the client) */
 } esd_response;
 
-/* Copies what it needs from conf; stop is read by every request. */
-typedef struct esd_client esd_client;
+/* libcurl's process-wide set-up and tear-down. */
+void esd_client_global_init(void);
+void esd_client_global_cleanup(void);
 
+/* Copies what it needs from conf; stop is read by every request. */
 esd_client *esd_client_new(const esd_client_conf *conf, volatile sig_atomic_t *stop);
 void esd_client_free(esd_client *c);
 

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <glib.h>
 
 #include "client.h"
@@ -142,7 +141,7 @@ int main(int argc, char **argv)
     esd_opts o;
     char *err = NULL;
     install_signals();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    esd_client_global_init();
     int status = 1;
     if (!esd_opts_parse(&o, argc, argv, &err)) {
         fprintf(stderr, "esdump: %s (see --help)\n", err);
@@ -151,6 +150,6 @@ int main(int argc, char **argv)
         status = dispatch(&o);
     }
     esd_opts_clear(&o);
-    curl_global_cleanup();
+    esd_client_global_cleanup();
     return status;
 }
