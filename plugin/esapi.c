@@ -254,7 +254,7 @@ char *es_template_body(const es_server_info *info, es_name_style style, const es
     jw_end_array(&w);
     jw_key(&w, "priority");
     jw_uint(&w, 200);
-    if (*st->data_stream) {
+    if (*st->data_stream && !(es_schema_lacks(schema) & ES_LACKS_DATA_STREAM)) {
         jw_key(&w, "data_stream");
         jw_begin_object(&w);
         jw_end_object(&w);
@@ -373,6 +373,11 @@ char *es_probe_body(unsigned features)
     jw_begin_array(&w);
     jw_string(&w, "wireshark-es-probe-*", 20);
     jw_end_array(&w);
+    if (features & ES_LACKS_DATA_STREAM) {
+        jw_key(&w, "data_stream");
+        jw_begin_object(&w);
+        jw_end_object(&w);
+    }
     jw_key(&w, "template");
     jw_begin_object(&w);
     if (features & ES_LACKS_ILM) {

@@ -163,6 +163,8 @@ static unsigned probe_lacks(es_sender *s, unsigned timeout_s)
         wanted |= ES_LACKS_CONSTANT_KEYWORD;
     if (*s->settings.ilm_policy && !s->info.opensearch)
         wanted |= ES_LACKS_ILM;
+    if (*s->settings.data_stream)
+        wanted |= ES_LACKS_DATA_STREAM;
     /* Anything but a refusal (an old cluster without _simulate): use all. */
     if (probe(s, wanted, timeout_s) != 400)
         return 0;
@@ -179,6 +181,9 @@ static unsigned probe_lacks(es_sender *s, unsigned timeout_s)
             g_string_append(what, "; no constant_keyword: event.dataset goes into each document");
         if (lacks & ES_LACKS_ILM)
             g_string_append(what, "; no ILM: es.ilm_policy is not applied");
+        if (lacks & ES_LACKS_DATA_STREAM)
+            g_string_append_printf(what, "; no data streams: documents go into an index named %s",
+                                   s->settings.data_stream);
         warn(s, false, "%s %s lacks some x-pack features%s", s->info.opensearch ? "OpenSearch" : "Elasticsearch",
              s->info.version, what->str);
         g_string_free(what, TRUE);
