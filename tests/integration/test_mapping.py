@@ -127,7 +127,7 @@ def want_raw(name, registry, underscore):
 
 # unsigned_long on a cluster without it (x-pack): every digit in .exact.
 ULONG_FALLBACK = {"type": "double", "fields": {"exact": {"type": "keyword"}}}
-MODES = {"es8": False, "es7": True, "os2": True}
+MODES = {"es8": False, "es9": False, "es7": True, "os2": True, "os3": True}
 TIME_ALIASES = {"frame.time", "frame.time_utc", "frame.time_epoch", "frame_time", "frame_time_utc",
                 "frame_time_epoch"}
 
