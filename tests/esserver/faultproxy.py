@@ -49,6 +49,27 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "
               "upgrade", "expect", "host", "content-length"}
 
 
+JSON_HEADERS = [("Content-Type", "application/json"), ("X-elastic-product", "Elasticsearch")]
+UNAVAILABLE = wire.es_error("cluster_block_exception",
+                            "blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];", 503)
+CLUSTER_READ_ONLY = wire.es_error("cluster_block_exception",
+                                  "blocked by: [FORBIDDEN/13/cluster read-only / allow delete (api)];", 403)
+
+
+def coordinating_rejection(size):
+    """Indexing pressure refusing a whole bulk of size bytes."""
+    return wire.es_error("es_rejected_execution_exception", "rejected execution of coordinating operation "
+                         "[coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, "
+                         f"coordinating_operation_bytes={size}, max_coordinating_and_primary_bytes=53687091]", 429)
+
+
+def primary_rejection(size):
+    """Indexing pressure refusing one item of size bytes on its shard."""
+    return {"type": "es_rejected_execution_exception",
+            "reason": "rejected execution of primary operation [coordinating_and_primary_bytes=0, replica_bytes=0, "
+                      f"all_bytes=0, primary_operation_bytes={size}, max_coordinating_and_primary_bytes=53687091]"}
+
+
 class Faults:
     """The current faults.  Every ratio draws from its own generator seeded
     from --seed and reseeded whenever faults change, so the same requests
@@ -236,8 +257,31 @@ def field_value(obj, path):
     return None
 
 
-def bulk_target(path):
-    return path.split("?", 1)[0].rstrip("/").endswith("/_bulk")
+def bulk_index(path):
+    """For a bulk path, its index ("" for /_bulk); None for other paths."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if parts[-1:] != ["_bulk"] or len(parts) > 2:
+        return None
+    return parts[0] if len(parts) == 2 else ""
+
+
+def bulk_answer(status, headers, data, n_items):
+    """Upstream's bulk answer, if it answered each of the n items."""
+    try:
+        answer = json.loads(wire.decode(data, header(headers, "content-encoding")))
+        return answer if status == 200 and len(answer["items"]) == n_items else None
+    except (ValueError, KeyError, TypeError, zlib.error):
+        return None
+
+
+def merge(plan, upstream):
+    """One bulk answer: upstream's items where items went upstream, the
+    synthesized ones elsewhere; "errors" first, as Elasticsearch writes it."""
+    answers = iter(upstream["items"])
+    merged = {"errors": True, "took": upstream.get("took", 0)}
+    merged.update((k, v) for k, v in upstream.items() if k not in merged)
+    merged["items"] = [answer if answer is not None else next(answers) for _, answer in plan]
+    return merged
 
 
 class Proxy:
@@ -309,22 +353,16 @@ class Proxy:
     def _answer(self, h, raw, body, entry):
         faults = self.faults
         if faults.active("unavailable"):
-            return self._fault(h, entry, "unavailable", 503, wire.es_error(
-                "cluster_block_exception", "blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];",
-                503))
-        if not (h.command in ("POST", "PUT") and bulk_target(h.path)):
+            return self._fault(h, entry, "unavailable", 503, UNAVAILABLE)
+        if not (h.command in ("POST", "PUT") and bulk_index(h.path) is not None):
             return self._relay(h, entry, raw)
         self.record.count("bulk_requests")
         if faults.roll("bulk_429"):
             retry = faults.get("retry_after_s")
-            return self._fault(h, entry, "bulk_429", 429, wire.es_error(
-                "es_rejected_execution_exception", "rejected execution of coordinating operation "
-                f"[coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes="
-                f"{len(body or raw)}, max_coordinating_and_primary_bytes=53687091]", 429),
-                [("Retry-After", str(retry))] if retry else [])
+            return self._fault(h, entry, "bulk_429", 429, coordinating_rejection(len(body or raw)),
+                               [("Retry-After", str(retry))] if retry else [])
         if faults.active("read_only") and faults.get("read_only_block") == "cluster":
-            return self._fault(h, entry, "read_only", 403, wire.es_error(
-                "cluster_block_exception", "blocked by: [FORBIDDEN/13/cluster read-only / allow delete (api)];", 403))
+            return self._fault(h, entry, "read_only", 403, CLUSTER_READ_ONLY)
         reset = faults.roll("reset")
         if reset and not faults.get("reset_after_store"):
             return self._reset(h, entry)
@@ -339,36 +377,25 @@ class Proxy:
     def _bulk(self, h, raw, body):
         """Upstream's answer to the items no fault withheld, with a
         synthesized item for each withheld one, in order."""
-        plan = self._item_faults(body)
+        plan = self._item_faults(body, bulk_index(h.path))
         if plan is None:
             return self._exchange(h, raw)
         forwarded = [item for item, answer in plan if answer is None]
         self.record.count("items_forwarded", len(forwarded))
         self.record.count("items_withheld", len(plan) - len(forwarded))
-        upstream = {"errors": False, "took": 0, "items": []}
-        if forwarded:
-            payload = b"".join(item.line_pair() for item in forwarded)
-            if h.headers.get("Content-Encoding", "").lower() in ("gzip", "x-gzip"):
-                payload = gzip_fast(payload)
-            status, headers, data = self._exchange(h, payload)
-            try:
-                upstream = json.loads(wire.decode(data, dict_get(headers, "content-encoding")))
-                usable = status == 200 and len(upstream["items"]) == len(forwarded)
-            except (ValueError, KeyError, TypeError, zlib.error):
-                usable = False
-            if not usable:                  # the whole request failed: say so, as upstream did
-                return status, headers, data
-        else:
-            headers = [("Content-Type", "application/json"), ("X-elastic-product", "Elasticsearch")]
-        answers = iter(upstream["items"])
-        items = [answer if answer is not None else next(answers) for _, answer in plan]
-        merged = {"errors": True, "took": upstream.get("took", 0)}
-        merged.update((k, v) for k, v in upstream.items() if k not in merged)
-        merged["items"] = items
+        if not forwarded:
+            return 200, JSON_HEADERS, wire.compact(merge(plan, {"took": 0, "items": []}))
+        payload = b"".join(item.line_pair() for item in forwarded)
+        if h.headers.get("Content-Encoding", "").lower() in ("gzip", "x-gzip"):
+            payload = gzip_fast(payload)    # upstream sees what the client sent
+        status, headers, data = self._exchange(h, payload)
+        upstream = bulk_answer(status, headers, data, len(forwarded))
+        if upstream is None:                # the whole request failed: say so, as upstream did
+            return status, headers, data
         headers = [(k, v) for k, v in headers if k.lower() != "content-encoding"]
-        return 200, headers, wire.compact(merged)
+        return 200, headers, wire.compact(merge(plan, upstream))
 
-    def _item_faults(self, body):
+    def _item_faults(self, body, default_index):
         """[(item, synthesized answer or None)], or None when no item fault
         applies (the body goes upstream untouched)."""
         faults = self.faults
@@ -380,21 +407,21 @@ class Proxy:
             items = wire.bulk_items(body)
         except ValueError:
             return None                     # a malformed body: the real node's error, not ours
-        plan = []
         for item in items:
-            answer = None
-            if read_only and item.op != "delete":
-                answer = self._item_error(item, "read_only", 429, self._read_only_error(item))
-            elif field and item.doc is not None and item.op != "update":
-                answer = self._rejected_field(item, field)
-            if answer is None and faults.roll("item_429"):
-                answer = self._item_error(item, "item_429", 429, {
-                    "type": "es_rejected_execution_exception",
-                    "reason": "rejected execution of primary operation [coordinating_and_primary_bytes=0, "
-                              f"replica_bytes=0, all_bytes=0, primary_operation_bytes={len(item.doc or b'')}, "
-                              "max_coordinating_and_primary_bytes=53687091]"})
-            plan.append((item, answer))
-        return plan
+            item.meta.setdefault("_index", default_index)
+        return [(item, self._item_fault(item, read_only, field)) for item in items]
+
+    def _item_fault(self, item, read_only, field):
+        """The synthesized answer for one item, or None to forward it."""
+        if read_only and item.op != "delete":
+            return self._item_error(item, "read_only", 429, self._read_only_error(item))
+        if field and item.doc is not None and item.op != "update":
+            answer = self._rejected_field(item, field)
+            if answer is not None:
+                return answer
+        if self.faults.roll("item_429"):
+            return self._item_error(item, "item_429", 429, primary_rejection(len(item.doc or b"")))
+        return None
 
     def _item_error(self, item, kind, status, error):
         self.record.fault(kind)
@@ -454,8 +481,7 @@ class Proxy:
     def _fault(self, h, entry, kind, status, body, headers=()):
         self.record.fault(kind)
         entry["fault"] = kind
-        self._send(h, entry, status, [("X-elastic-product", "Elasticsearch"), *headers,
-                                      ("Content-Type", "application/json")], wire.compact(body))
+        self._send(h, entry, status, [*JSON_HEADERS, *headers], wire.compact(body))
 
     def _reset(self, h, entry):
         """Closes the client connection with an RST, without an answer."""
@@ -506,7 +532,7 @@ def gzip_fast(data):
     return c.compress(data) + c.flush()
 
 
-def dict_get(headers, name):
+def header(headers, name):
     return next((v for k, v in headers if k.lower() == name), "")
 
 

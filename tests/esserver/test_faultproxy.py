@@ -156,6 +156,8 @@ def test_all_items_withheld_nothing_forwarded(proxy, sink):
     requests = sink.stats().get("bulk_requests", 0)
     status, body = bulk(p, "p-none", ["a", "b"])
     assert status == 200 and [s for _, s, _ in answers(body)] == [429, 429]
+    status, body = p.request("POST", "/p-none/_bulk", b'{"create":{"_id":"c"}}\n{}\n', NDJSON)
+    assert status == 200 and body["items"][0]["create"]["_index"] == "p-none"    # the index of the path
     assert sink.stats()["bulk_requests"] == requests
 
 
