@@ -139,20 +139,41 @@ bool es_bulk_response_parse(const char *body, size_t len, uint32_t n_items,
     return ok;
 }
 
+/* The innermost caused_by of an error object: Elasticsearch wraps the
+ * reason a template is refused in two or three generic layers. */
+static JsonObject *root_cause(JsonObject *error)
+{
+    for (int depth = 0; depth < 8; depth++) {
+        JsonNode *c = json_object_get_member(error, "caused_by");
+        if (!c || !JSON_NODE_HOLDS_OBJECT(c))
+            break;
+        error = json_node_get_object(c);
+    }
+    return error;
+}
+
+static char *describe_error(JsonObject *eo)
+{
+    const char *type = json_object_get_string_member_with_default(eo, "type", "error");
+    const char *reason = json_object_get_string_member_with_default(eo, "reason", "");
+    JsonObject *cause = root_cause(eo);
+    if (cause == eo)
+        return g_strdup_printf("%s: %s", type, reason);
+    return g_strdup_printf("%s: %s (caused by %s: %s)", type, reason,
+                           json_object_get_string_member_with_default(cause, "type", "error"),
+                           json_object_get_string_member_with_default(cause, "reason", ""));
+}
+
 char *es_error_summary(const char *body, size_t len)
 {
     JsonNode *root = parse(body, len, NULL);
     char *out = NULL;
     if (root && JSON_NODE_HOLDS_OBJECT(root)) {
         JsonNode *e = json_object_get_member(json_node_get_object(root), "error");
-        if (e && JSON_NODE_HOLDS_OBJECT(e)) {
-            JsonObject *eo = json_node_get_object(e);
-            out = g_strdup_printf("%s: %s",
-                json_object_get_string_member_with_default(eo, "type", "error"),
-                json_object_get_string_member_with_default(eo, "reason", ""));
-        } else if (e && JSON_NODE_HOLDS_VALUE(e)) {
+        if (e && JSON_NODE_HOLDS_OBJECT(e))
+            out = describe_error(json_node_get_object(e));
+        else if (e && JSON_NODE_HOLDS_VALUE(e))
             out = g_strdup(json_node_get_string(e));
-        }
     }
     if (root)
         json_node_unref(root);

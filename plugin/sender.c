@@ -170,16 +170,19 @@ static unsigned probe_lacks(es_sender *s, unsigned timeout_s)
     for (unsigned bit = 1; bit <= wanted; bit <<= 1)
         if ((wanted & bit) && probe(s, bit, timeout_s) == 400)
             lacks |= bit;
-    if (lacks)
-        warn(s, false, "%s %s lacks%s%s%s (its x-pack modules?): %s%s%s",
-             s->info.opensearch ? "OpenSearch" : "Elasticsearch", s->info.version,
-             lacks & ES_LACKS_UNSIGNED_LONG ? " unsigned_long" : "",
-             lacks & ES_LACKS_CONSTANT_KEYWORD ? " constant_keyword" : "",
-             lacks & ES_LACKS_ILM ? " ILM" : "",
-             lacks & ES_LACKS_UNSIGNED_LONG ? "64-bit unsigned fields are mapped as double with every "
-                                              "digit in FIELD.exact; " : "",
-             lacks & ES_LACKS_CONSTANT_KEYWORD ? "event.dataset goes into each document; " : "",
-             lacks & ES_LACKS_ILM ? "es.ilm_policy is not applied" : "");
+    if (lacks) {
+        GString *what = g_string_new(NULL);
+        if (lacks & ES_LACKS_UNSIGNED_LONG)
+            g_string_append(what, "; no unsigned_long: 64-bit unsigned fields are mapped as double, "
+                                  "every digit in FIELD.exact");
+        if (lacks & ES_LACKS_CONSTANT_KEYWORD)
+            g_string_append(what, "; no constant_keyword: event.dataset goes into each document");
+        if (lacks & ES_LACKS_ILM)
+            g_string_append(what, "; no ILM: es.ilm_policy is not applied");
+        warn(s, false, "%s %s lacks some x-pack features%s", s->info.opensearch ? "OpenSearch" : "Elasticsearch",
+             s->info.version, what->str);
+        g_string_free(what, TRUE);
+    }
     return lacks;
 }
 

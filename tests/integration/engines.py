@@ -39,8 +39,8 @@ class Engine(Cluster):
         self.data = pathlib.Path(workdir) / f"engine-{name}-{self.port}"
         super().__init__(f"http://127.0.0.1:{self.port}")
 
-    def _script(self, *args, check=True):
-        return subprocess.run([str(SCRIPT), *args, self.name, "--port", str(self.port)],
+    def _script(self, verb, *args, check=True):
+        return subprocess.run([str(SCRIPT), verb, self.name, "--port", str(self.port), *args],
                               capture_output=True, text=True, check=check, timeout=400)
 
     def start(self):

@@ -84,6 +84,14 @@ static void test_error_summary(void)
     char *s = es_error_summary(e, strlen(e));
     g_assert_cmpstr(s, ==, "illegal_argument_exception: The bulk request must be terminated by a newline [\\n]");
     g_free(s);
+    /* A refused template: the reason is two causes down. */
+    e = "{\"error\":{\"type\":\"illegal_argument_exception\",\"reason\":\"template after composition is invalid\","
+        "\"caused_by\":{\"type\":\"illegal_argument_exception\",\"reason\":\"invalid composite mappings\","
+        "\"caused_by\":{\"type\":\"mapper_parsing_exception\",\"reason\":\"no [unsigned_long]\"}}},\"status\":400}";
+    s = es_error_summary(e, strlen(e));
+    g_assert_cmpstr(s, ==, "illegal_argument_exception: template after composition is invalid "
+                           "(caused by mapper_parsing_exception: no [unsigned_long])");
+    g_free(s);
     s = es_error_summary("Bad Gateway", 11);
     g_assert_cmpstr(s, ==, "Bad Gateway");
     g_free(s);
