@@ -6,7 +6,8 @@ otherwise, so what is stored and every answer that is not a fault come
 from the real engine.  What a real node cannot be made to do on demand is
 injected here: 429s for whole bulks or single items, connections reset
 after the bulk was stored, 503 or refused connections for a while, slow
-answers, a read-only block, documents refused for one field.
+answers, a read-only block, documents refused for one field, and
+authentication (the engines here are built without security).
 
   faultproxy.py --upstream http://127.0.0.1:9200 --port 19710-19799 \\
       --port-file F [--seed 7] [--bulk-429-ratio 0.2 ...]
@@ -16,6 +17,7 @@ Faults are flags at start or `POST /_proxy/faults` (JSON) later;
 last requests.  Python standard library only.  See README.md."""
 
 import argparse
+import base64
 import collections
 import http.client
 import json
@@ -43,6 +45,9 @@ FAULTS = {
     "read_only_seconds": (float, 0.0),   # bulks meet a read-only block
     "read_only_block": (str, "index"),   # index: items 429 flood stage; cluster: whole bulk 403
     "reject_field": (str, None),         # items whose document has this field: 400, not forwarded
+    "user": (str, None),                 # security (the engines here have none): without
+    "password": (str, None),             # ... these Basic credentials
+    "api_key": (str, None),              # ... or this API key, every request is answered 401
 }
 WINDOWS = ("unavailable", "down", "read_only")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
@@ -54,6 +59,15 @@ UNAVAILABLE = wire.es_error("cluster_block_exception",
                             "blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];", 503)
 CLUSTER_READ_ONLY = wire.es_error("cluster_block_exception",
                                   "blocked by: [FORBIDDEN/13/cluster read-only / allow delete (api)];", 403)
+
+
+CHALLENGES = ['Basic realm="security" charset="UTF-8"', 'Bearer realm="security"', "ApiKey"]
+
+
+def security_exception(reason, **metadata):
+    cause = {"type": "security_exception", "reason": reason, **metadata,
+             "header": {"WWW-Authenticate": CHALLENGES}}
+    return {"error": {"root_cause": [cause], **cause}, "status": 401}
 
 
 def coordinating_rejection(size):
@@ -352,6 +366,10 @@ class Proxy:
 
     def _answer(self, h, raw, body, entry):
         faults = self.faults
+        refusal = self._authentication_refusal(h)
+        if refusal is not None:
+            return self._fault(h, entry, "auth", 401, refusal, [("WWW-Authenticate", v) for v in CHALLENGES],
+                               product=False)       # Elasticsearch names itself to authenticated clients only
         if faults.active("unavailable"):
             return self._fault(h, entry, "unavailable", 503, UNAVAILABLE)
         if not (h.command in ("POST", "PUT") and bulk_index(h.path) is not None):
@@ -373,6 +391,30 @@ class Proxy:
             self.record.fault("delay")
             time.sleep(faults.get("delay_ms") / 1000)
         self._send(h, entry, status, headers, data)
+
+    def _authentication_refusal(self, h):
+        """Elasticsearch's 401 body when security is on and the request's
+        credentials are not the ones required, else None."""
+        user, password, api_key = (self.faults.get(k) for k in ("user", "password", "api_key"))
+        if user is None and api_key is None:
+            return None
+        scheme, _, credentials = h.headers.get("Authorization", "").strip().partition(" ")
+        scheme, credentials = scheme.lower(), credentials.strip()
+        if scheme == "apikey" and credentials:
+            if api_key is not None and credentials == api_key:
+                return None
+            return security_exception("unable to authenticate with provided credentials and anonymous access is "
+                                      "not allowed for this request",
+                                      additional_unsuccessful_credentials="API key: invalid ApiKey value")
+        if scheme == "basic" and credentials:
+            try:
+                given_user, _, given_password = base64.b64decode(credentials, validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                given_user = given_password = None
+            if user is not None and (given_user, given_password) == (user, password or ""):
+                return None
+            return security_exception(f"unable to authenticate user [{given_user}] for REST request [{h.path}]")
+        return security_exception(f"missing authentication credentials for REST request [{h.path}]")
 
     def _bulk(self, h, raw, body):
         """Upstream's answer to the items no fault withheld, with a
@@ -478,10 +520,11 @@ class Proxy:
         except OSError:
             h.close_connection = True
 
-    def _fault(self, h, entry, kind, status, body, headers=()):
+    def _fault(self, h, entry, kind, status, body, headers=(), product=True):
         self.record.fault(kind)
         entry["fault"] = kind
-        self._send(h, entry, status, [*JSON_HEADERS, *headers], wire.compact(body))
+        common = JSON_HEADERS if product else JSON_HEADERS[:1]
+        self._send(h, entry, status, [*common, *headers], wire.compact(body))
 
     def _reset(self, h, entry):
         """Closes the client connection with an RST, without an answer."""
