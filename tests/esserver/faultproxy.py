@@ -6,7 +6,8 @@ otherwise, so what is stored and every answer that is not a fault come
 from the real engine.  What a real node cannot be made to do on demand is
 injected here: 429s for whole bulks or single items, connections reset
 after the bulk was stored, 503 or refused connections for a while, slow
-answers, a read-only block, documents refused for one field.
+answers, a read-only block, documents refused for one field, and
+authentication (the engines here are built without security).
 
   faultproxy.py --upstream http://127.0.0.1:9200 --port 19710-19799 \\
       --port-file F [--seed 7] [--bulk-429-ratio 0.2 ...]
@@ -16,6 +17,7 @@ Faults are flags at start or `POST /_proxy/faults` (JSON) later;
 last requests.  Python standard library only.  See README.md."""
 
 import argparse
+import base64
 import collections
 import http.client
 import json
@@ -43,10 +45,43 @@ FAULTS = {
     "read_only_seconds": (float, 0.0),   # bulks meet a read-only block
     "read_only_block": (str, "index"),   # index: items 429 flood stage; cluster: whole bulk 403
     "reject_field": (str, None),         # items whose document has this field: 400, not forwarded
+    "user": (str, None),                 # security (the engines here have none): without
+    "password": (str, None),             # ... these Basic credentials
+    "api_key": (str, None),              # ... or this API key, every request is answered 401
 }
 WINDOWS = ("unavailable", "down", "read_only")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
               "upgrade", "expect", "host", "content-length"}
+
+
+JSON_HEADERS = [("Content-Type", "application/json"), ("X-elastic-product", "Elasticsearch")]
+UNAVAILABLE = wire.es_error("cluster_block_exception",
+                            "blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];", 503)
+CLUSTER_READ_ONLY = wire.es_error("cluster_block_exception",
+                                  "blocked by: [FORBIDDEN/13/cluster read-only / allow delete (api)];", 403)
+
+
+CHALLENGES = ['Basic realm="security" charset="UTF-8"', 'Bearer realm="security"', "ApiKey"]
+
+
+def security_exception(reason, **metadata):
+    cause = {"type": "security_exception", "reason": reason, **metadata,
+             "header": {"WWW-Authenticate": CHALLENGES}}
+    return {"error": {"root_cause": [cause], **cause}, "status": 401}
+
+
+def coordinating_rejection(size):
+    """Indexing pressure refusing a whole bulk of size bytes."""
+    return wire.es_error("es_rejected_execution_exception", "rejected execution of coordinating operation "
+                         "[coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, "
+                         f"coordinating_operation_bytes={size}, max_coordinating_and_primary_bytes=53687091]", 429)
+
+
+def primary_rejection(size):
+    """Indexing pressure refusing one item of size bytes on its shard."""
+    return {"type": "es_rejected_execution_exception",
+            "reason": "rejected execution of primary operation [coordinating_and_primary_bytes=0, replica_bytes=0, "
+                      f"all_bytes=0, primary_operation_bytes={size}, max_coordinating_and_primary_bytes=53687091]"}
 
 
 class Faults:
@@ -236,8 +271,31 @@ def field_value(obj, path):
     return None
 
 
-def bulk_target(path):
-    return path.split("?", 1)[0].rstrip("/").endswith("/_bulk")
+def bulk_index(path):
+    """For a bulk path, its index ("" for /_bulk); None for other paths."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if parts[-1:] != ["_bulk"] or len(parts) > 2:
+        return None
+    return parts[0] if len(parts) == 2 else ""
+
+
+def bulk_answer(status, headers, data, n_items):
+    """Upstream's bulk answer, if it answered each of the n items."""
+    try:
+        answer = json.loads(wire.decode(data, header(headers, "content-encoding")))
+        return answer if status == 200 and len(answer["items"]) == n_items else None
+    except (ValueError, KeyError, TypeError, zlib.error):
+        return None
+
+
+def merge(plan, upstream):
+    """One bulk answer: upstream's items where items went upstream, the
+    synthesized ones elsewhere; "errors" first, as Elasticsearch writes it."""
+    answers = iter(upstream["items"])
+    merged = {"errors": True, "took": upstream.get("took", 0)}
+    merged.update((k, v) for k, v in upstream.items() if k not in merged)
+    merged["items"] = [answer if answer is not None else next(answers) for _, answer in plan]
+    return merged
 
 
 class Proxy:
@@ -308,23 +366,21 @@ class Proxy:
 
     def _answer(self, h, raw, body, entry):
         faults = self.faults
+        refusal = self._authentication_refusal(h)
+        if refusal is not None:
+            return self._fault(h, entry, "auth", 401, refusal, [("WWW-Authenticate", v) for v in CHALLENGES],
+                               product=False)       # Elasticsearch names itself to authenticated clients only
         if faults.active("unavailable"):
-            return self._fault(h, entry, "unavailable", 503, wire.es_error(
-                "cluster_block_exception", "blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];",
-                503))
-        if not (h.command in ("POST", "PUT") and bulk_target(h.path)):
+            return self._fault(h, entry, "unavailable", 503, UNAVAILABLE)
+        if not (h.command in ("POST", "PUT") and bulk_index(h.path) is not None):
             return self._relay(h, entry, raw)
         self.record.count("bulk_requests")
         if faults.roll("bulk_429"):
             retry = faults.get("retry_after_s")
-            return self._fault(h, entry, "bulk_429", 429, wire.es_error(
-                "es_rejected_execution_exception", "rejected execution of coordinating operation "
-                f"[coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes="
-                f"{len(body or raw)}, max_coordinating_and_primary_bytes=53687091]", 429),
-                [("Retry-After", str(retry))] if retry else [])
+            return self._fault(h, entry, "bulk_429", 429, coordinating_rejection(len(body or raw)),
+                               [("Retry-After", str(retry))] if retry else [])
         if faults.active("read_only") and faults.get("read_only_block") == "cluster":
-            return self._fault(h, entry, "read_only", 403, wire.es_error(
-                "cluster_block_exception", "blocked by: [FORBIDDEN/13/cluster read-only / allow delete (api)];", 403))
+            return self._fault(h, entry, "read_only", 403, CLUSTER_READ_ONLY)
         reset = faults.roll("reset")
         if reset and not faults.get("reset_after_store"):
             return self._reset(h, entry)
@@ -336,39 +392,52 @@ class Proxy:
             time.sleep(faults.get("delay_ms") / 1000)
         self._send(h, entry, status, headers, data)
 
+    def _authentication_refusal(self, h):
+        """Elasticsearch's 401 body when security is on and the request's
+        credentials are not the ones required, else None."""
+        user, password, api_key = (self.faults.get(k) for k in ("user", "password", "api_key"))
+        if user is None and api_key is None:
+            return None
+        scheme, _, credentials = h.headers.get("Authorization", "").strip().partition(" ")
+        scheme, credentials = scheme.lower(), credentials.strip()
+        if scheme == "apikey" and credentials:
+            if api_key is not None and credentials == api_key:
+                return None
+            return security_exception("unable to authenticate with provided credentials and anonymous access is "
+                                      "not allowed for this request",
+                                      additional_unsuccessful_credentials="API key: invalid ApiKey value")
+        if scheme == "basic" and credentials:
+            try:
+                given_user, _, given_password = base64.b64decode(credentials, validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                given_user = given_password = None
+            if user is not None and (given_user, given_password) == (user, password or ""):
+                return None
+            return security_exception(f"unable to authenticate user [{given_user}] for REST request [{h.path}]")
+        return security_exception(f"missing authentication credentials for REST request [{h.path}]")
+
     def _bulk(self, h, raw, body):
         """Upstream's answer to the items no fault withheld, with a
         synthesized item for each withheld one, in order."""
-        plan = self._item_faults(body)
+        plan = self._item_faults(body, bulk_index(h.path))
         if plan is None:
             return self._exchange(h, raw)
         forwarded = [item for item, answer in plan if answer is None]
         self.record.count("items_forwarded", len(forwarded))
         self.record.count("items_withheld", len(plan) - len(forwarded))
-        upstream = {"errors": False, "took": 0, "items": []}
-        if forwarded:
-            payload = b"".join(item.line_pair() for item in forwarded)
-            if h.headers.get("Content-Encoding", "").lower() in ("gzip", "x-gzip"):
-                payload = gzip_fast(payload)
-            status, headers, data = self._exchange(h, payload)
-            try:
-                upstream = json.loads(wire.decode(data, dict_get(headers, "content-encoding")))
-                usable = status == 200 and len(upstream["items"]) == len(forwarded)
-            except (ValueError, KeyError, TypeError, zlib.error):
-                usable = False
-            if not usable:                  # the whole request failed: say so, as upstream did
-                return status, headers, data
-        else:
-            headers = [("Content-Type", "application/json"), ("X-elastic-product", "Elasticsearch")]
-        answers = iter(upstream["items"])
-        items = [answer if answer is not None else next(answers) for _, answer in plan]
-        merged = {"errors": True, "took": upstream.get("took", 0)}
-        merged.update((k, v) for k, v in upstream.items() if k not in merged)
-        merged["items"] = items
+        if not forwarded:
+            return 200, JSON_HEADERS, wire.compact(merge(plan, {"took": 0, "items": []}))
+        payload = b"".join(item.line_pair() for item in forwarded)
+        if h.headers.get("Content-Encoding", "").lower() in ("gzip", "x-gzip"):
+            payload = gzip_fast(payload)    # upstream sees what the client sent
+        status, headers, data = self._exchange(h, payload)
+        upstream = bulk_answer(status, headers, data, len(forwarded))
+        if upstream is None:                # the whole request failed: say so, as upstream did
+            return status, headers, data
         headers = [(k, v) for k, v in headers if k.lower() != "content-encoding"]
-        return 200, headers, wire.compact(merged)
+        return 200, headers, wire.compact(merge(plan, upstream))
 
-    def _item_faults(self, body):
+    def _item_faults(self, body, default_index):
         """[(item, synthesized answer or None)], or None when no item fault
         applies (the body goes upstream untouched)."""
         faults = self.faults
@@ -380,21 +449,21 @@ class Proxy:
             items = wire.bulk_items(body)
         except ValueError:
             return None                     # a malformed body: the real node's error, not ours
-        plan = []
         for item in items:
-            answer = None
-            if read_only and item.op != "delete":
-                answer = self._item_error(item, "read_only", 429, self._read_only_error(item))
-            elif field and item.doc is not None and item.op != "update":
-                answer = self._rejected_field(item, field)
-            if answer is None and faults.roll("item_429"):
-                answer = self._item_error(item, "item_429", 429, {
-                    "type": "es_rejected_execution_exception",
-                    "reason": "rejected execution of primary operation [coordinating_and_primary_bytes=0, "
-                              f"replica_bytes=0, all_bytes=0, primary_operation_bytes={len(item.doc or b'')}, "
-                              "max_coordinating_and_primary_bytes=53687091]"})
-            plan.append((item, answer))
-        return plan
+            item.meta.setdefault("_index", default_index)
+        return [(item, self._item_fault(item, read_only, field)) for item in items]
+
+    def _item_fault(self, item, read_only, field):
+        """The synthesized answer for one item, or None to forward it."""
+        if read_only and item.op != "delete":
+            return self._item_error(item, "read_only", 429, self._read_only_error(item))
+        if field and item.doc is not None and item.op != "update":
+            answer = self._rejected_field(item, field)
+            if answer is not None:
+                return answer
+        if self.faults.roll("item_429"):
+            return self._item_error(item, "item_429", 429, primary_rejection(len(item.doc or b"")))
+        return None
 
     def _item_error(self, item, kind, status, error):
         self.record.fault(kind)
@@ -451,11 +520,11 @@ class Proxy:
         except OSError:
             h.close_connection = True
 
-    def _fault(self, h, entry, kind, status, body, headers=()):
+    def _fault(self, h, entry, kind, status, body, headers=(), product=True):
         self.record.fault(kind)
         entry["fault"] = kind
-        self._send(h, entry, status, [("X-elastic-product", "Elasticsearch"), *headers,
-                                      ("Content-Type", "application/json")], wire.compact(body))
+        common = JSON_HEADERS if product else JSON_HEADERS[:1]
+        self._send(h, entry, status, [*common, *headers], wire.compact(body))
 
     def _reset(self, h, entry):
         """Closes the client connection with an RST, without an answer."""
@@ -506,7 +575,7 @@ def gzip_fast(data):
     return c.compress(data) + c.flush()
 
 
-def dict_get(headers, name):
+def header(headers, name):
     return next((v for k, v in headers if k.lower() == name), "")
 
 

@@ -3,6 +3,7 @@
 forwards, what it withholds, and how it answers for what it withheld.
 (tests/integration checks its answers against a real node's.)"""
 
+import base64
 import gzip
 import http.client
 import json
@@ -156,6 +157,8 @@ def test_all_items_withheld_nothing_forwarded(proxy, sink):
     requests = sink.stats().get("bulk_requests", 0)
     status, body = bulk(p, "p-none", ["a", "b"])
     assert status == 200 and [s for _, s, _ in answers(body)] == [429, 429]
+    status, body = p.request("POST", "/p-none/_bulk", b'{"create":{"_id":"c"}}\n{}\n', NDJSON)
+    assert status == 200 and body["items"][0]["create"]["_index"] == "p-none"    # the index of the path
     assert sink.stats()["bulk_requests"] == requests
 
 
@@ -286,6 +289,33 @@ def test_malformed_bulk_goes_upstream_untouched(proxy, sink):
     p = proxy(item_429_ratio=1)
     status, body = p.request("POST", "/_bulk", b'{"create":\n{}\n', NDJSON)
     assert status == 400 and "Malformed action/metadata line [1]" in body["error"]["reason"]   # the sink's words
+
+
+def basic(user, password):
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_security(proxy, sink):
+    """401 as Elasticsearch with security answers it, unless the
+    credentials are the ones required; then the request goes upstream."""
+    p = proxy(user="elastic", password="right", api_key="k3y")
+    cases = [({}, "missing authentication credentials for REST request [/_bulk]"),
+             (basic("elastic", "wrong"), "unable to authenticate user [elastic] for REST request [/_bulk]"),
+             ({"Authorization": "ApiKey nope"}, "unable to authenticate with provided credentials")]
+    for headers, reason in cases:
+        status, body = p.request("POST", "/_bulk", bulk_body("p-auth", ["a"]), {**NDJSON, **headers})
+        assert status == 401 and body["error"]["type"] == "security_exception", body
+        assert body["error"]["reason"].startswith(reason)
+    assert stored(sink, "p-auth") == 0
+    for headers in (basic("elastic", "right"), {"Authorization": "ApiKey k3y"}):
+        assert p.request("GET", "/", headers=headers)[0] == 200
+    conn = http.client.HTTPConnection("127.0.0.1", p.port, timeout=10)
+    conn.request("GET", "/")
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.getheader("WWW-Authenticate").startswith('Basic realm="security"')
+    assert resp.getheader("X-elastic-product") is None
+    assert p.stats()["faults"]["auth"] == 4
 
 
 def test_control_api(proxy):

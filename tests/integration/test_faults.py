@@ -173,3 +173,27 @@ def test_proxy_refuses_a_field_as_the_real_node_refuses_a_document(faulty, prefi
                        r"Preview of field's value: '.+'")
     assert words.fullmatch(got_item["error"]["reason"]) and words.fullmatch(want_item["error"]["reason"])
     assert passed["status"] == 201 and node.ids(f"{proxied}*") == ["3"]
+
+
+def test_refused_credentials_said_once_and_nothing_lost_silently(tshark, faulty, prefix, workdir):
+    """A cluster with security (the proxy's: the engine has none) refuses
+    the password: the exporter says what to set, once, and every frame is
+    counted as dropped and written to the dead-letter file; with the right
+    password (ES_PASSWORD) all of them are indexed."""
+    capture = SHARED / "captures" / "http-simple-get.pcap"
+    frames = capinfos_frames(capture)
+    proxy = faulty(user="elastic", password="right")
+    dead = workdir / "dead-auth"
+    args = ["-r", str(capture), "-q", "-X", f"es.node={proxy.url}", "-X", "es.user=elastic",
+            "-X", f"es.index={prefix}-%Y", "-X", f"es.dead_letter_dir={dead}"]
+    wrong = tshark.run(args, env={"ES_PASSWORD": "wrong"}, check=False)
+    err = wrong.stderr.decode()
+    s = summary(wrong.stderr)
+    assert s["dropped"] == frames and s["indexed"] == 0, err[-1500:]
+    assert err.count("refused the credentials") == 1 and "ES_PASSWORD" in err, err[-1500:]
+    files = list(dead.iterdir())
+    assert len(files) == 1 and len(files[0].read_text().splitlines()) == frames
+    assert proxy.stats()["faults"]["auth"] > 0 and proxy.upstream.count(f"{prefix}-*") == 0
+    right = tshark.run(args, env={"ES_PASSWORD": "right"})
+    assert summary(right.stderr)["indexed"] == frames
+    assert proxy.upstream.count(f"{prefix}-*") == frames
