@@ -404,8 +404,10 @@ def test_extcap_conformance():
         assert len(args) >= 15
         assert run_esdump("--version").stdout.startswith(b"esdump ")
         assert run_esdump("--extcap-capture-filter", "tcp.port == 80", "--syntax", "display-filter").returncode == 0
-        bad = run_esdump("--extcap-capture-filter", "tcp.port ==", "--syntax", "display-filter", check=False)
-        assert bad.returncode == 1
+        for syntax in ("display-filter", "auto"):
+            bad = run_esdump("--extcap-capture-filter", "tcp.port ==", "--syntax", syntax, check=False)
+            assert bad.returncode == 1 and b"display filter" in bad.stderr
+        assert run_esdump("--extcap-capture-filter", "dns.qry.name:example.com").returncode == 0
 
 
 def test_tshark_lists_the_interface(tshark):
