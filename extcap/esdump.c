@@ -90,11 +90,14 @@ static int config(const esd_opts *o)
     return 0;
 }
 
-/* Wireshark's capture-filter check: exit 0 when the text can be used. */
+/* Wireshark's capture-filter check: exit 0 when the text can be used (a
+ * query string is checked by the cluster only). */
 static int check_filter(const esd_opts *o)
 {
     char *err = NULL;
-    if (strcmp(o->syntax, "display-filter") == 0 && !df_syntax_ok(o->capture_filter, &err)) {
+    bool filter = strcmp(o->syntax, "display-filter") == 0 ||
+                  (strcmp(o->syntax, "auto") == 0 && df_is_filter(o->capture_filter));
+    if (filter && !df_syntax_ok(o->capture_filter, &err)) {
         fprintf(stderr, "esdump: %s\n", err);
         g_free(err);
         return 1;

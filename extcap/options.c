@@ -106,13 +106,16 @@ static void add_capture_entries(GOptionContext *ctx, esd_opts *o, GOptionEntry *
     g_option_context_add_main_entries(ctx, e, NULL);
 }
 
+/* After parsing: GOption replaces a string without freeing it, so the
+ * defaults only fill what the command line left unset. */
 static void set_defaults(esd_opts *o)
 {
-    memset(o, 0, sizeof *o);
-    o->node = g_strdup(ESD_DEFAULT_NODE);
-    o->index = g_strdup(ESD_DEFAULT_INDEX);
-    o->names = g_strdup("auto");
-    o->syntax = g_strdup("auto");
+    const struct { char **value; const char *def; } defaults[] = {
+        {&o->node, ESD_DEFAULT_NODE}, {&o->index, ESD_DEFAULT_INDEX}, {&o->names, "auto"}, {&o->syntax, "auto"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(defaults); i++)
+        if (!*defaults[i].value)
+            *defaults[i].value = g_strdup(defaults[i].def);
 }
 
 static bool one_of(const char *v, const char *const *values)
@@ -125,7 +128,7 @@ static bool one_of(const char *v, const char *const *values)
 
 bool esd_opts_parse(esd_opts *o, int argc, char **argv, char **error)
 {
-    set_defaults(o);
+    memset(o, 0, sizeof *o);
     GOptionEntry entries[G_N_ELEMENTS(capture_opts) + 1];
     GOptionContext *ctx = g_option_context_new(NULL);
     g_option_context_set_help_enabled(ctx, FALSE);
@@ -137,6 +140,7 @@ bool esd_opts_parse(esd_opts *o, int argc, char **argv, char **error)
     char **pargs = args;
     GError *gerr = NULL;
     bool ok = g_option_context_parse(ctx, &n, &pargs, &gerr);
+    set_defaults(o);
     if (!ok) {
         *error = g_strdup(gerr->message);
     } else if (n > 1) {

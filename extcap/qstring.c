@@ -64,6 +64,20 @@ static const char *copy_value(GString *out, const char *p, df_type type)
     return p + n;
 }
 
+/* The field of _exists_:NAME, renamed. */
+static const char *copy_field(GString *out, const char *p, bool underscore)
+{
+    size_t n = 0;
+    while (field_char(p[n]))
+        n++;
+    char *name = g_strndup(p, n);
+    char *renamed = df_index_name(name, underscore);
+    g_string_append(out, renamed);
+    g_free(renamed);
+    g_free(name);
+    return p + n;
+}
+
 char *qs_rewrite(const char *query, bool underscore, df_lookup lookup, void *ud)
 {
     GString *out = g_string_new(NULL);
@@ -90,17 +104,7 @@ char *qs_rewrite(const char *query, bool underscore, df_lookup lookup, void *ud)
             g_string_append_printf(out, "%s:", field);
             p += n + 1;
             df_type t = lookup ? lookup(ud, field) : DF_ABSENT;
-            if (strcmp(name, "_exists_") == 0) {
-                size_t m = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@*-");
-                char *target = g_strndup(p, m);
-                char *renamed = df_index_name(target, underscore);
-                g_string_append(out, renamed);
-                g_free(renamed);
-                g_free(target);
-                p += m;
-            } else {
-                p = copy_value(out, p, t);
-            }
+            p = strcmp(name, "_exists_") == 0 ? copy_field(out, p, underscore) : copy_value(out, p, t);
             g_free(field);
             g_free(name);
             token_start = false;

@@ -106,7 +106,7 @@ static bool bound(const char *text, const char *name, int64_t now_ns, char **out
         g_free(why);
         return false;
     }
-    *out = esd_time_format(ns);
+    *out = esd_time_format(ns < 0 ? 0 : ns);   /* @timestamp (date_nanos) starts in 1970 */
     return true;
 }
 

@@ -1,8 +1,10 @@
-"""esdump against a real Elasticsearch 8 node (scripts/engine): every capture
-in ../shared/captures indexed by the plugin comes back byte for byte, display
-filters and query strings select exactly what tshark -Y selects (dotted and
-underscore names), whole conversations, follow, errors, SIGTERM, and the
-extcap conformance checks of Wireshark's own suite."""
+"""esdump against real engines (scripts/engine): every capture in
+../shared/captures indexed by the plugin into Elasticsearch 8 comes back byte
+for byte; display filters and query strings select exactly what tshark -Y
+selects, with dotted and underscore names on Elasticsearch 8 and on
+OpenSearch 2 (its own point in time); whole conversations, follow, errors,
+SIGTERM, the GUI, and the extcap conformance checks of Wireshark's own
+suite."""
 
 import concurrent.futures
 import os
@@ -15,12 +17,14 @@ import time
 import pytest
 
 import pcapfile
-from cluster import Cluster, FaultProxy
-from conftest import BUILD, ROOT, SHARED
+from cluster import FaultProxy
+from conftest import BUILD, SHARED
+from engines import Engine, available
 from helpers import capinfos_frames, summary
 
+# Ports of this file's own engines (transport on port + 100).
 PORT = int(os.environ.get("ESDUMP_TEST_PORT", "19560"))
-ENGINE = ROOT / "scripts" / "engine"
+OS_PORT = PORT + 2
 EXTCAP_DIR = BUILD / "extcap"
 ESDUMP = EXTCAP_DIR / "esdump"
 ALL = "esd-all"            # every capture, dotted names
@@ -60,17 +64,31 @@ def run_esdump(*args, check=True, timeout=300):
     return proc
 
 
-@pytest.fixture(scope="module")
-def es8(tmp_path_factory):
-    data = tmp_path_factory.mktemp("es8")
-    started = subprocess.run([str(ENGINE), "start", "es8", "--port", str(PORT), "--data", str(data)],
-                             capture_output=True, text=True, timeout=600)
-    assert started.returncode == 0, started.stderr[-3000:]
-    cluster = Cluster(started.stdout.strip().splitlines()[-1])
-    status, health = cluster.request("GET", "/_cluster/health?wait_for_status=green&timeout=120s")
+def start_engine(name, port, workdir):
+    if not available(name):
+        pytest.skip(f"no {name} engine in tests/engines")
+    engine = Engine(name, workdir, port=port).start()
+    status, health = engine.request("GET", "/_cluster/health?wait_for_status=green&timeout=120s")
     assert status == 200, health
-    yield cluster
-    subprocess.run([str(ENGINE), "stop", "es8", "--port", str(PORT)], capture_output=True, timeout=120)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def es8(workdir):
+    engine = start_engine("es8", PORT, workdir)
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture(scope="module")
+def os2(workdir, tshark):
+    """OpenSearch 2 with the filter captures (underscore names, as the
+    exporter chooses for OpenSearch)."""
+    engine = start_engine("os2", OS_PORT, workdir)
+    index_captures(tshark, engine.url, UNDERSCORE, FILTER_CAPTURES)
+    engine.refresh(UNDERSCORE)
+    yield engine
+    engine.stop()
 
 
 def index_captures(tshark, url, index, captures, *extra):
@@ -135,6 +153,21 @@ def test_round_trip_every_capture(indexed, tshark, workdir):
     assert not bad, bad
 
 
+def test_round_trip_on_opensearch(os2, workdir):
+    """OpenSearch's point in time (_search/point_in_time), one capture at a
+    time and all of them in time order."""
+    for cap in FILTER_CAPTURES:
+        out = workdir / f"os-{cap.name}.pcapng"
+        run_esdump("--capture", "--fifo", out, "--node", os2.url, "--index", UNDERSCORE, "--replay", cap.name,
+                   "--page-size", 7)
+        assert frames_of(out) == frames_of(cap), cap.name
+    out = workdir / "os-all.pcapng"
+    run_esdump("--capture", "--fifo", out, "--node", os2.url, "--index", UNDERSCORE, "--page-size", 100)
+    got = frames_of(out)
+    assert len(got) == sum(len(frames_of(c)) for c in FILTER_CAPTURES)
+    assert [f[0] for f in got] == sorted(f[0] for f in got)
+
+
 def selected(tshark, cap, dfilter):
     out = tshark.run(["-r", str(cap), "-Y", dfilter, "-T", "fields", "-e", "frame.number"]).stdout.decode()
     return {(cap.name, int(n)) for n in out.split()}
@@ -157,16 +190,20 @@ def expected(indexed, tshark):
 
 
 @pytest.mark.parametrize("dfilter,qstring", FILTERS, ids=[f for f, _ in FILTERS])
-@pytest.mark.parametrize("style", ["dotted", "underscore"])
-def test_filters_select_what_tshark_selects(indexed, expected, capture_ids, workdir, style, dfilter, qstring):
+@pytest.mark.parametrize("style", ["dotted", "underscore", "opensearch"])
+def test_filters_select_what_tshark_selects(request, indexed, expected, capture_ids, workdir, style, dfilter,
+                                            qstring):
+    """Elasticsearch 8 with dotted and with underscore names, and OpenSearch
+    2 (underscore, detected from GET /); queries typed with dotted names."""
     names = {c.name for c in FILTER_CAPTURES}
+    server = request.getfixturevalue("os2") if style == "opensearch" else indexed
     index = ALL if style == "dotted" else UNDERSCORE
     want = expected[dfilter]
     assert want, f"{dfilter} selects nothing in the test captures"
     for query in [dfilter] + ([qstring] if qstring else []):
         out = workdir / f"flt-{style}-{abs(hash(query))}.pcapng"
-        run_esdump("--capture", "--fifo", out, "--node", indexed.url, "--index", index, "--names", style,
-                   "--query", query)
+        run_esdump("--capture", "--fifo", out, "--node", server.url, "--index", index,
+                   "--names", "auto" if style == "opensearch" else style, "--query", query)
         got = replayed(out, capture_ids, names)
         assert len(got) == len(set(got)), f"{query}: duplicates"
         assert set(got) == want, (f"{query} ({style}): {len(set(got) & want)}/{len(want)} of tshark's, "
@@ -368,8 +405,10 @@ def test_extcap_conformance():
         assert len(args) >= 15
         assert run_esdump("--version").stdout.startswith(b"esdump ")
         assert run_esdump("--extcap-capture-filter", "tcp.port == 80", "--syntax", "display-filter").returncode == 0
-        bad = run_esdump("--extcap-capture-filter", "tcp.port ==", "--syntax", "display-filter", check=False)
-        assert bad.returncode == 1
+        for syntax in ("display-filter", "auto"):
+            bad = run_esdump("--extcap-capture-filter", "tcp.port ==", "--syntax", syntax, check=False)
+            assert bad.returncode == 1 and b"display filter" in bad.stderr
+        assert run_esdump("--extcap-capture-filter", "dns.qry.name:example.com").returncode == 0
 
 
 def test_tshark_lists_the_interface(tshark):
