@@ -208,6 +208,24 @@ static char *text_summary(const char *body, size_t len)
     return g_strstrip(out);
 }
 
+bool es_error_is_block(const char *body, size_t len)
+{
+    /* Cheap first: most error bodies are not blocks. */
+    if (!body || !g_strstr_len(body, (gssize)len, "cluster_block_exception"))
+        return false;
+    JsonNode *root = parse(body, len, NULL);
+    bool block = false;
+    if (root && JSON_NODE_HOLDS_OBJECT(root)) {
+        JsonNode *e = json_object_get_member(json_node_get_object(root), "error");
+        if (e && JSON_NODE_HOLDS_OBJECT(e))
+            block = g_strcmp0(json_object_get_string_member_with_default(json_node_get_object(e), "type",
+                                                                         NULL), "cluster_block_exception") == 0;
+    }
+    if (root)
+        json_node_unref(root);
+    return block;
+}
+
 char *es_error_summary(const char *body, size_t len)
 {
     JsonNode *root = parse(body, len, NULL);
