@@ -250,7 +250,7 @@ char *es_template_body(const es_server_info *info, es_name_style style, const es
         jw_key(&w, "index.mapping.total_fields.ignore_dynamic_beyond_limit");
         jw_bool(&w, true);
     }
-    if (*st->ilm_policy && !info->opensearch) {
+    if (*st->ilm_policy && !info->opensearch && !(es_schema_lacks(schema) & ES_LACKS_ILM)) {
         jw_key(&w, "index.lifecycle.name");
         jw_string(&w, st->ilm_policy, strlen(st->ilm_policy));
     }
@@ -324,7 +324,8 @@ static es_map_class class_of_mapping(const char *name, JsonObject *d)
     const char *t = json_object_get_string_member_with_default(d, "type", "");
     if (strcmp(t, "long") == 0) return ES_MAP_LONG;
     if (strcmp(t, "unsigned_long") == 0) return ES_MAP_ULONG;
-    if (strcmp(t, "double") == 0) return ES_MAP_DOUBLE;
+    if (strcmp(t, "double") == 0)
+        return json_object_has_member(d, "fields") ? ES_MAP_ULONG : ES_MAP_DOUBLE;  /* schema.c's fallback */
     if (strcmp(t, "boolean") == 0) return ES_MAP_BOOLEAN;
     if (strcmp(t, "date_nanos") == 0)
         return strcmp(name, "@timestamp") == 0 ? ES_MAP_TIMESTAMP : ES_MAP_DATE;
@@ -338,6 +339,46 @@ static es_map_class class_of_mapping(const char *name, JsonObject *d)
         return json_object_get_int_member_with_default(d, "ignore_above", 0) == 1024 ? ES_MAP_BYTES
                                                                                    : ES_MAP_KEYWORD;
     return ES_MAP_NONE;
+}
+
+char *es_probe_body(unsigned features)
+{
+    esbuf out;
+    jsonw w;
+    esbuf_init(&out, 256, 4096);
+    jw_init(&w, &out);
+    jw_begin_object(&w);
+    jw_key(&w, "index_patterns");
+    jw_begin_array(&w);
+    jw_string(&w, "wireshark-es-probe-*", 20);
+    jw_end_array(&w);
+    jw_key(&w, "template");
+    jw_begin_object(&w);
+    if (features & ES_LACKS_ILM) {
+        jw_key(&w, "settings");
+        jw_begin_object(&w);
+        jw_key(&w, "index.lifecycle.name");
+        jw_string(&w, "probe", 5);
+        jw_end_object(&w);
+    }
+    jw_key(&w, "mappings");
+    jw_begin_object(&w);
+    jw_key(&w, "properties");
+    jw_begin_object(&w);
+    if (features & ES_LACKS_UNSIGNED_LONG) {
+        jw_key(&w, "u");
+        es_map_property(&w, ES_MAP_ULONG, 0);
+    }
+    if (features & ES_LACKS_CONSTANT_KEYWORD) {
+        jw_key(&w, "c");
+        es_map_property(&w, ES_MAP_CONSTANT, 0);
+    }
+    jw_end_object(&w);
+    jw_end_object(&w);
+    jw_end_object(&w);
+    jw_end_object(&w);
+    g_assert(jw_finish(&w));
+    return out.data;
 }
 
 static void seed_properties(JsonObject *props, const char *prefix, es_schema *schema)

@@ -63,6 +63,12 @@ char *es_template_name(const char *index_pattern);
 char *es_template_body(const es_server_info *info, es_name_style style, const es_settings *st,
                        es_schema *schema);
 
+/* The body of POST /_index_template/_simulate that uses the features named
+ * by the es_lack bits of features: 200 if the cluster has them all, 400
+ * if it lacks one. */
+#define ES_PROBE_PATH "/_index_template/_simulate"
+char *es_probe_body(unsigned features);
+
 /* Adds the fields of an installed template (the body of GET
  * _index_template/NAME) to schema with es_schema_seed(); false if the body
  * holds no template. */

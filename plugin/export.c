@@ -161,8 +161,9 @@ static pipeline *pipeline_start(const es_settings *s)
         p->k_net_protocol = member_key(p, "network.protocol", ES_MAP_KEYWORD);
         es_flatten_register_ecs(p->schema);
         /* One value for every document: kept in the mapping where the
-         * cluster has constant_keyword (Elasticsearch with dotted names). */
-        if (p->style == ES_NAMES_DOTTED)
+         * cluster has constant_keyword (Elasticsearch with dotted names,
+         * with x-pack). */
+        if (p->style == ES_NAMES_DOTTED && !(es_schema_lacks(p->schema) & ES_LACKS_CONSTANT_KEYWORD))
             es_schema_add_constant(p->schema, "event.dataset", ES_DATASET);
         else
             p->k_dataset = member_key(p, "event.dataset", ES_MAP_KEYWORD);

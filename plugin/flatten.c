@@ -436,6 +436,26 @@ static bool fold_repeat(es_flattener *f, int32_t k, field_info *fi, field_info *
     return false;
 }
 
+/* Whether a dotted name lies under another field with a value (eth.dst.ig
+ * under eth.dst, eth.addr.oui under eth.addr): Elasticsearch takes such a
+ * name for a multi-field of that field and refuses copy_to from or into it,
+ * the whole template with it. */
+static bool under_a_field(const char *name)
+{
+    char prefix[256];
+    for (const char *dot = strchr(name, '.'); dot; dot = strchr(dot + 1, '.')) {
+        size_t n = (size_t)(dot - name);
+        if (n >= sizeof prefix)
+            return true;
+        memcpy(prefix, name, n);
+        prefix[n] = '\0';
+        header_field_info *hf = proto_registrar_get_byname(prefix);
+        if (hf && json_kind_of(hf->type) != JK_NONE)
+            return true;
+    }
+    return false;
+}
+
 /* Registers the copies seen in this frame into targets fed by two or more
  * different fields (ip.addr from ip.src and ip.dst, tcp.port, eth.lg): the
  * "source or destination" fields Wireshark adds beside each address or
@@ -456,7 +476,8 @@ static void learn_copies(es_flattener *f)
         key *kt = &g_array_index(f->keys, key, (guint)target);
         /* Elasticsearch copies one level only, into a field of the same type. */
         if (ks->copy_target || kt->copy_source || ks->cls != kt->cls || ks->kind != kt->kind ||
-            ks->cls == ES_MAP_BINARY || g_hash_table_contains(f->copies, &c[i]))
+            ks->cls == ES_MAP_BINARY || g_hash_table_contains(f->copies, &c[i]) ||
+            under_a_field(ks->name) || under_a_field(kt->name))
             continue;
         es_schema_copy_to(f->schema, ks->name, kt->name);
         g_hash_table_add(f->copies, g_memdup2(&c[i], sizeof c[i]));

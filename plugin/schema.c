@@ -18,6 +18,7 @@ struct es_schema {
     GMutex lock;
     GArray *fields;
     GHashTable *latest; /* name -> index + 1 of its newest entry */
+    unsigned lacks;     /* es_lack */
 };
 
 es_map_class es_map_merge(es_map_class a, es_map_class b)
@@ -40,8 +41,28 @@ static void type(jsonw *w, const char *t)
     jw_string(w, t, strlen(t));
 }
 
-static void map_members(jsonw *w, es_map_class c)
+/* unsigned_long where the cluster has none: a double keeps range queries,
+ * the keyword sub-field keeps the digits a double would round. */
+static void ulong_fallback(jsonw *w)
 {
+    type(w, "double");
+    jw_key(w, "fields");
+    jw_begin_object(w);
+    jw_key(w, "exact");
+    jw_begin_object(w);
+    type(w, "keyword");
+    jw_end_object(w);
+    jw_end_object(w);
+}
+
+static void map_members(jsonw *w, es_map_class c, unsigned lacks)
+{
+    if (c == ES_MAP_ULONG && (lacks & ES_LACKS_UNSIGNED_LONG)) {
+        ulong_fallback(w);
+        return;
+    }
+    if (c == ES_MAP_CONSTANT && (lacks & ES_LACKS_CONSTANT_KEYWORD))
+        c = ES_MAP_KEYWORD;
     switch (c) {
     case ES_MAP_LONG: type(w, "long"); break;
     case ES_MAP_ULONG: type(w, "unsigned_long"); break;
@@ -91,10 +112,10 @@ static void map_members(jsonw *w, es_map_class c)
     }
 }
 
-void es_map_property(jsonw *w, es_map_class c)
+void es_map_property(jsonw *w, es_map_class c, unsigned lacks)
 {
     jw_begin_object(w);
-    map_members(w, c);
+    map_members(w, c, lacks);
     jw_end_object(w);
 }
 
@@ -184,6 +205,21 @@ bool es_schema_copy_to(es_schema *s, const char *from, const char *to)
     return added;
 }
 
+void es_schema_set_lacks(es_schema *s, unsigned lacks)
+{
+    g_mutex_lock(&s->lock);
+    s->lacks = lacks;
+    g_mutex_unlock(&s->lock);
+}
+
+unsigned es_schema_lacks(es_schema *s)
+{
+    g_mutex_lock(&s->lock);
+    unsigned lacks = s->lacks;
+    g_mutex_unlock(&s->lock);
+    return lacks;
+}
+
 size_t es_schema_count(es_schema *s)
 {
     g_mutex_lock(&s->lock);
@@ -209,8 +245,9 @@ void es_schema_write(es_schema *s, size_t from, size_t to, jsonw *w)
             continue;   /* a later entry in this range says more */
         jw_key(w, f->name);
         jw_begin_object(w);
-        map_members(w, f->cls);
-        if (f->value) {
+        map_members(w, f->cls, s->lacks);
+        /* A constant_keyword's value; a plain keyword takes none. */
+        if (f->value && !(f->cls == ES_MAP_CONSTANT && (s->lacks & ES_LACKS_CONSTANT_KEYWORD))) {
             jw_key(w, "value");
             jw_string(w, f->value, strlen(f->value));
         }

@@ -38,12 +38,26 @@ typedef enum {
     ES_MAP_CONSTANT,  /* one value for every document, kept in the mapping */
 } es_map_class;
 
+/* Mapping types and settings a cluster may lack (Elasticsearch without its
+ * x-pack modules, OpenSearch before 2.8), found by the sender before the
+ * first template.  What the schema writes instead:
+ *   unsigned_long    -> double (range queries) with an "exact" keyword
+ *                       sub-field holding every digit (field.exact:"1844...")
+ *   constant_keyword -> keyword, the value then travels in each document
+ *   ILM              -> no index.lifecycle.name (one message) */
+typedef enum {
+    ES_LACKS_UNSIGNED_LONG = 1 << 0,
+    ES_LACKS_CONSTANT_KEYWORD = 1 << 1,
+    ES_LACKS_ILM = 1 << 2,
+} es_lack;
+
 /* The class of a field registered under several types: the one that
  * accepts every value of each. */
 es_map_class es_map_merge(es_map_class a, es_map_class b);
 
-/* Writes the mapping object of a class ({"type":"long"}, ...). */
-void es_map_property(jsonw *w, es_map_class c);
+/* Writes the mapping object of a class ({"type":"long"}, ...) for a cluster
+ * lacking what the es_lack bits of lacks say. */
+void es_map_property(jsonw *w, es_map_class c, unsigned lacks);
 
 typedef struct es_schema es_schema;
 
@@ -70,6 +84,11 @@ void es_schema_add_constant(es_schema *s, const char *name, const char *value);
  * time, so the field stays searchable.  Re-registers from with its new
  * copy_to list; false if it was there already. */
 bool es_schema_copy_to(es_schema *s, const char *from, const char *to);
+
+/* What the cluster lacks (es_lack bits, 0 until known): es_schema_write()
+ * writes the fallbacks. */
+void es_schema_set_lacks(es_schema *s, unsigned lacks);
+unsigned es_schema_lacks(es_schema *s);
 
 /* Entries so far: a field whose definition changed has several, the
  * newest of which es_schema_write() writes. */

@@ -141,6 +141,48 @@ static void schedule_retry(es_sender *s, es_batch *b, unsigned retry_after_s)
     g_queue_push_tail(&s->retry, b);
 }
 
+/* The HTTP status of a template simulation using features (es_lack bits),
+ * or 0 if the cluster could not be reached. */
+static long probe(es_sender *s, unsigned features, unsigned timeout_s)
+{
+    es_http_result res;
+    char *body = es_probe_body(features);
+    es_http_request(s->http, "POST", ES_PROBE_PATH, body, strlen(body), timeout_s, &res);
+    g_free(body);
+    return res.transport_error ? 0 : res.status;
+}
+
+/* Finds which of the mapping types and settings the exporter would use
+ * the cluster lacks (a cluster without x-pack, OpenSearch before 2.8), so
+ * that the template uses fallbacks instead of being refused whole.  One
+ * request when it has them all. */
+static unsigned probe_lacks(es_sender *s, unsigned timeout_s)
+{
+    unsigned wanted = ES_LACKS_UNSIGNED_LONG;
+    if (s->style == ES_NAMES_DOTTED)
+        wanted |= ES_LACKS_CONSTANT_KEYWORD;
+    if (*s->settings.ilm_policy && !s->info.opensearch)
+        wanted |= ES_LACKS_ILM;
+    /* Anything but a refusal (an old cluster without _simulate): use all. */
+    if (probe(s, wanted, timeout_s) != 400)
+        return 0;
+    unsigned lacks = 0;
+    for (unsigned bit = 1; bit <= wanted; bit <<= 1)
+        if ((wanted & bit) && probe(s, bit, timeout_s) == 400)
+            lacks |= bit;
+    if (lacks)
+        warn(s, false, "%s %s lacks%s%s%s (its x-pack modules?): %s%s%s",
+             s->info.opensearch ? "OpenSearch" : "Elasticsearch", s->info.version,
+             lacks & ES_LACKS_UNSIGNED_LONG ? " unsigned_long" : "",
+             lacks & ES_LACKS_CONSTANT_KEYWORD ? " constant_keyword" : "",
+             lacks & ES_LACKS_ILM ? " ILM" : "",
+             lacks & ES_LACKS_UNSIGNED_LONG ? "64-bit unsigned fields are mapped as double with every "
+                                              "digit in FIELD.exact; " : "",
+             lacks & ES_LACKS_CONSTANT_KEYWORD ? "event.dataset goes into each document; " : "",
+             lacks & ES_LACKS_ILM ? "es.ilm_policy is not applied" : "");
+    return lacks;
+}
+
 /* Asks the cluster what it is and installs the template.  False if the
  * cluster could not be reached (try again later). */
 static bool prepare_cluster(es_sender *s, unsigned timeout_s)
@@ -193,6 +235,7 @@ static bool prepare_cluster(es_sender *s, unsigned timeout_s)
             es_template_seed(res.body->str, res.body->len, s->schema);
         g_free(path);
         g_free(name);
+        es_schema_set_lacks(s->schema, probe_lacks(s, timeout_s));
     }
     s->prepared = true;
     return true;

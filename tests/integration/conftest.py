@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "tests" / "esserver"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from cluster import Cluster, LocalCluster  # noqa: E402
+from engines import Engine, available, from_environment  # noqa: E402
 
 BUILD = pathlib.Path(os.environ.get("ES_BUILD_DIR", ROOT / "build"))
 SHARED = pathlib.Path(os.environ.get("ES_SHARED_DIR", ROOT.parent / "shared"))
@@ -87,18 +88,33 @@ def tshark(workdir):
     return Tshark(home)
 
 
+_engines = {}
+
+
 @pytest.fixture(scope="session")
-def cluster():
-    """The cluster documents go to: ES_URL if set, else a test server in
-    Elasticsearch 8 mode for the whole session."""
-    url = os.environ.get("ES_URL")
-    if url:
-        c = Cluster(url, user=os.environ.get("ES_USER"), password=os.environ.get("ES_PASSWORD"),
-                    api_key=os.environ.get("ES_API_KEY"))
-        yield c
-        return
-    with LocalCluster(mode="es8") as c:
-        yield c
+def engine(workdir):
+    """engine(name): the session's real engine of that name (es8, es7, os2,
+    ...), started on first use and stopped at the end; skipped where
+    tests/engines has no such engine."""
+
+    def get(name):
+        if name not in _engines:
+            if not available(name):
+                pytest.skip(f"no {name} engine in tests/engines")
+            _engines[name] = Engine(name, workdir).start()
+        return _engines[name]
+
+    yield get
+    for e in _engines.values():
+        e.stop()
+    _engines.clear()
+
+
+@pytest.fixture(scope="session")
+def cluster(engine):
+    """The cluster documents go to: ES_URL if set, else a real
+    Elasticsearch 8 node for the whole session."""
+    return from_environment() or engine("es8")
 
 
 @pytest.fixture

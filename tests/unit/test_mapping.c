@@ -72,7 +72,7 @@ static void test_properties(void)
         jsonw w;
         esbuf_init(&out, 64, 4096);
         jw_init(&w, &out);
-        es_map_property(&w, rows[i].c);
+        es_map_property(&w, rows[i].c, 0);
         g_assert_true(jw_finish(&w));
         g_assert_cmpstr(out.data, ==, rows[i].json);
         esbuf_free(&out);
@@ -94,6 +94,30 @@ static void test_schema(void)
     jw_end_object(&w);
     g_assert_true(jw_finish(&w));
     g_assert_cmpstr(out.data, ==, "{\"c\":{\"type\":\"ip\"}}");
+    esbuf_free(&out);
+    es_schema_free(s);
+}
+
+/* A cluster without x-pack: unsigned_long and constant_keyword fall back
+ * to types that keep every digit and every document. */
+static void test_fallbacks(void)
+{
+    es_schema *s = es_schema_new();
+    es_schema_add(s, "gquic.cid", ES_MAP_ULONG);
+    es_schema_add_constant(s, "event.dataset", "wireshark.packet");
+    es_schema_set_lacks(s, ES_LACKS_UNSIGNED_LONG | ES_LACKS_CONSTANT_KEYWORD);
+    g_assert_cmpuint(es_schema_lacks(s), ==, ES_LACKS_UNSIGNED_LONG | ES_LACKS_CONSTANT_KEYWORD);
+    esbuf out;
+    jsonw w;
+    esbuf_init(&out, 64, 4096);
+    jw_init(&w, &out);
+    jw_begin_object(&w);
+    es_schema_write(s, 0, es_schema_count(s), &w);
+    jw_end_object(&w);
+    g_assert_true(jw_finish(&w));
+    g_assert_cmpstr(out.data, ==,
+                    "{\"gquic.cid\":{\"type\":\"double\",\"fields\":{\"exact\":{\"type\":\"keyword\"}}},"
+                    "\"event.dataset\":{\"type\":\"keyword\",\"ignore_above\":8191}}");
     esbuf_free(&out);
     es_schema_free(s);
 }
@@ -146,5 +170,6 @@ int main(int argc, char **argv)
     g_test_add_func("/mapping/merge", test_merge);
     g_test_add_func("/mapping/properties", test_properties);
     g_test_add_func("/mapping/schema", test_schema);
+    g_test_add_func("/mapping/fallbacks", test_fallbacks);
     return g_test_run();
 }
