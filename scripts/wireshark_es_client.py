@@ -159,17 +159,29 @@ def _transport_problem(e):
 
 
 def error_summary(body):
-    """"type: reason" of an Elasticsearch error body."""
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        err = body["error"]
-        return f"{err.get('type')}: {err.get('reason')}"
-    return str(body)[:300] if body else "no body"
+    """"type: reason" of an Elasticsearch error body, from its first failed
+    shard where there is one (the top level then only says "all shards
+    failed"), with the innermost cause's first line."""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return str(body)[:300] if body else "no body"
+    err = body["error"]
+    shards = err.get("failed_shards") or []
+    if shards and isinstance(shards[0].get("reason"), dict):
+        err = shards[0]["reason"]
+    text = f"{err.get('type')}: {err.get('reason')}"
+    cause = err.get("caused_by")
+    while isinstance(cause, dict) and isinstance(cause.get("caused_by"), dict):
+        cause = cause["caused_by"]
+    if isinstance(cause, dict):
+        text += f" ({str(cause.get('reason', '')).splitlines()[0]})"
+    return text
 
 
 def index_glob(pattern):
-    """The indices of an es.index pattern (or data stream name) as a
-    wildcard expression, as the plugin's template covers them."""
-    return pattern.split("%", 1)[0] + "*"
+    """The indices of an es.index pattern as a wildcard expression (the
+    part before its first strftime conversion, then '*'); a name or a
+    wildcard expression stays as it is."""
+    return pattern.split("%", 1)[0] + "*" if "%" in pattern else pattern
 
 
 def positive_int(text):
