@@ -11,6 +11,7 @@
 #include "deadletter.h"
 #include "http.h"
 #include "secrets.h"
+#include "progress.h"
 #include "spool.h"
 
 #define TICK_US (100 * 1000)
@@ -89,7 +90,7 @@ static void warn(es_sender *s, bool rate_limited, const char *fmt, ...)
         g_free(msg);
         return;
     }
-    fprintf(stderr, "wireshark-es: %s\n", msg);
+    es_progress_message("wireshark-es: %s", msg);
     s->last_warn_us = now;
     g_free(s->last_warn);
     s->last_warn = msg;
