@@ -145,3 +145,20 @@ def prefix(request, engine):
     node.clean(name + "-")
     yield name
     node.clean(name + "-")
+
+
+FIGURES = []
+
+
+@pytest.fixture(scope="session")
+def figures():
+    """figures(line): a measured figure, printed at the end of the run (the
+    numbers the README and the issues quote come from there)."""
+    return FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

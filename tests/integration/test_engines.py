@@ -101,12 +101,13 @@ def queried(request, engine, tshark):
 
 
 @pytest.mark.parametrize("query,display_filter", QUERIES, ids=[q for q, _ in QUERIES])
-def test_query_equals_display_filter(query, display_filter, queried, tshark):
+def test_query_equals_display_filter(query, display_filter, queried, tshark, figures):
     server, underscore = queried
     want = filter_frames(tshark, display_filter)
     got = search_frames(server, "q-wireshark", in_style(query, underscore), underscore)
     assert want, f"{display_filter} selects nothing: the case proves nothing"
     assert got == want, f"only in Elasticsearch: {sorted(got - want)[:10]}, only in tshark: {sorted(want - got)[:10]}"
+    figures(f"{server.version()['number']} query {query!r}: {len(got)} hits = tshark -Y {display_filter!r}")
 
 
 def test_frame_time_alias_range(queried, tshark):
@@ -120,7 +121,7 @@ def test_frame_time_alias_range(queried, tshark):
     assert want and got == want
 
 
-def test_reindex_is_already_present(engine, tshark):
+def test_reindex_is_already_present(engine, tshark, figures):
     """create with the capture's deterministic _id: a second run adds no
     document, and says so."""
     server = from_environment() or engine("es8")
@@ -132,6 +133,8 @@ def test_reindex_is_already_present(engine, tshark):
         s = summary(proc.stderr)
         assert (s["indexed"], s["present"]) == ((frames, 0) if run == 0 else (0, frames))
     assert server.count("re-*") == frames
+    figures(f"{server.version()['number']} re-index of {capture.name}: {frames} already present, "
+            f"{server.count('re-*')} documents")
 
 
 def test_gzip_bodies(engine, tshark):

@@ -133,7 +133,7 @@ TIME_ALIASES = {"frame.time", "frame.time_utc", "frame.time_epoch", "frame_time"
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-def test_every_capture_into_one_index(mode, registry, tshark, engine):
+def test_every_capture_into_one_index(mode, registry, tshark, engine, figures):
     server = engine(mode)
     server.clean("all-")
     frames = 0
@@ -176,7 +176,7 @@ def test_every_capture_into_one_index(mode, registry, tshark, engine):
     # Only the few names registered twice with different types (radius
     # dictionary attributes, icmpv6 link-layer addresses, TCP option labels).
     assert len(generalised) < len(fields) // 50, generalised
-    print(f"{mode} {server.version()['number']}: {n_captures} captures, {frames} frames indexed and "
+    figures(f"{mode} {server.version()['number']}: {n_captures} captures, {frames} frames indexed and "
           f"counted, {len(fields)} distinct fields mapped, {len(generalised)} generalised")
 
     # Documents carry only mapped fields (nothing left to dynamic mapping).
