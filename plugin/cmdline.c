@@ -57,10 +57,12 @@ static const char *option_arg(char **argv, int *i, char opt)
     return argv[++*i];
 }
 
+/* Every loop starts past argv[0], which exists only if argc > 0: a program
+ * may be started with no arguments at all (found by fuzz_cmdline). */
 GPtrArray *es_cmdline_xopts(char **argv)
 {
     GPtrArray *out = g_ptr_array_new();
-    for (int i = 1; argv && argv[i]; i++) {
+    for (int i = 1; argv && argv[0] && argv[i]; i++) {
         if (strcmp(argv[i], "--") == 0)
             break;
         const char *arg = option_arg(argv, &i, 'X');
@@ -78,7 +80,7 @@ GPtrArray *es_cmdline_xopts(char **argv)
 
 bool es_cmdline_sets_node(char **argv)
 {
-    for (int i = 1; argv && argv[i]; i++) {
+    for (int i = 1; argv && argv[0] && argv[i]; i++) {
         const char *arg = NULL;
         if (argv[i][0] == '-' && (argv[i][1] == 'X' || argv[i][1] == 'o'))
             arg = option_arg(argv, &i, argv[i][1]);
@@ -92,7 +94,7 @@ char *es_cmdline_source(char **argv, bool *is_file)
 {
     GPtrArray *ifaces = g_ptr_array_new();
     char *file = NULL;
-    for (int i = 1; argv && argv[i]; i++) {
+    for (int i = 1; argv && argv[0] && argv[i]; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--read-file") == 0 && argv[i + 1]) {
             g_free(file);
@@ -114,8 +116,9 @@ char *es_cmdline_source(char **argv, bool *is_file)
             const char *v = option_arg(argv, &i, 'i');
             if (v)
                 g_ptr_array_add(ifaces, (char *)v);
-        } else if (a[0] == '-' && a[1] && strchr("XoYRfwcsaBbCDeEFGHjJKlmMNOTuz", a[1]) && !a[2]) {
-            i++;   /* skip the argument of an option that takes one */
+        } else if (a[0] == '-' && a[1] && strchr("XoYRfwcsaBbCDeEFGHjJKlmMNOTuz", a[1]) && !a[2] &&
+                   argv[i + 1]) {
+            i++;   /* skip the argument of an option that takes one (if any: fuzz_cmdline) */
         }
     }
     char *out = NULL;

@@ -98,20 +98,44 @@ static const char *expect(const char *p, const char *end, const char *lit)
     return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
 }
 
+/* Past a 2xx status number at p (after the ':'), or NULL. */
+static const char *ok_status(const char *p, const char *end)
+{
+    p = skip_ws(p, end);
+    if (end - p < 3 || p[0] != '2' || !g_ascii_isdigit(p[1]) || !g_ascii_isdigit(p[2]) ||
+        (end - p > 3 && g_ascii_isdigit(p[3])))
+        return NULL;
+    return p + 3;
+}
+
 bool es_bulk_response_all_ok(const char *body, size_t len, uint32_t n_items)
 {
     const char *end = body + len, *p = body;
     if (!(p = expect(p, end, "{")) || !(p = expect(p, end, "\"errors\"")) ||
         !(p = expect(p, end, ":")) || !(p = expect(p, end, "false")))
         return false;
+    /* A body cut short is not believed: it ends with the items' "]}". */
+    const char *tail = end;
+    while (tail > p && g_ascii_isspace(tail[-1]))
+        tail--;
+    if (tail == p || *--tail != '}')
+        return false;
+    while (tail > p && g_ascii_isspace(tail[-1]))
+        tail--;
+    if (tail == p || tail[-1] != ']')
+        return false;
     /* Item statuses are numbers, and no string in a successful response
      * (index names, ids) can hold an unescaped quote: counting the member
-     * name counts the items. */
+     * name counts the items.  Each must be 2xx: a server claiming
+     * "errors":false for a failed item (found by fuzz_bulkok) is not
+     * believed. */
     uint32_t seen = 0;
     static const char key[] = "\"status\"";
     while ((p = g_strstr_len(p, end - p, key))) {
-        p += sizeof key - 1;
-        if (++seen > n_items)
+        p = skip_ws(p + sizeof key - 1, end);
+        if (p == end || *p != ':')
+            continue;   /* a "status" string (an index of that name), not a member */
+        if (!(p = ok_status(p + 1, end)) || ++seen > n_items)
             return false;
     }
     return seen == n_items;
@@ -164,6 +188,26 @@ static char *describe_error(JsonObject *eo)
                            json_object_get_string_member_with_default(cause, "reason", ""));
 }
 
+/* A non-JSON body (a proxy's HTML page) for one line of a message: its
+ * <title> if it has one, else its start; control characters (a terminal
+ * escape from a hostile server) become spaces. */
+static char *text_summary(const char *body, size_t len)
+{
+    const char *t = body ? g_strstr_len(body, (gssize)MIN(len, 4096), "<title>") : NULL;
+    const char *end = t ? g_strstr_len(t, (gssize)(len - (size_t)(t - body)), "</title>") : NULL;
+    if (end) {
+        len = (size_t)(end - t - 7);
+        body = t + 7;
+    }
+    char *raw = g_strndup(body ? body : "", MIN(len, 200));
+    char *out = g_utf8_make_valid(raw, -1);
+    g_free(raw);
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return g_strstrip(out);
+}
+
 char *es_error_summary(const char *body, size_t len)
 {
     JsonNode *root = parse(body, len, NULL);
@@ -178,7 +222,7 @@ char *es_error_summary(const char *body, size_t len)
     if (root)
         json_node_unref(root);
     if (!out)
-        out = g_strndup(body ? body : "", MIN(len, 200));
+        out = text_summary(body, len);
     return out;
 }
 
@@ -254,7 +298,7 @@ char *es_template_body(const es_server_info *info, es_name_style style, const es
     jw_end_array(&w);
     jw_key(&w, "priority");
     jw_uint(&w, 200);
-    if (*st->data_stream) {
+    if (*st->data_stream && !(es_schema_lacks(schema) & ES_LACKS_DATA_STREAM)) {
         jw_key(&w, "data_stream");
         jw_begin_object(&w);
         jw_end_object(&w);
@@ -373,6 +417,11 @@ char *es_probe_body(unsigned features)
     jw_begin_array(&w);
     jw_string(&w, "wireshark-es-probe-*", 20);
     jw_end_array(&w);
+    if (features & ES_LACKS_DATA_STREAM) {
+        jw_key(&w, "data_stream");
+        jw_begin_object(&w);
+        jw_end_object(&w);
+    }
     jw_key(&w, "template");
     jw_begin_object(&w);
     if (features & ES_LACKS_ILM) {

@@ -8,11 +8,15 @@
 #include <string.h>
 #include <libdeflate.h>
 
+#include "secrets.h"
+
 #define NODE_QUARANTINE_US (10 * G_USEC_PER_SEC)
+#define KEEP_RESPONSE_BUFFER (1u << 20)   /* a larger one is not kept for the next request */
 
 typedef struct node {
     char *url;
     int64_t down_until_us;
+    char *ca_pem;            /* es.ca_fingerprint: the certificate of its chain that matched */
 } node;
 
 typedef struct slot {
@@ -20,11 +24,14 @@ typedef struct slot {
     bool busy;
     void *tag;
     GString *resp;
+    bool too_large;          /* the response passed ES_HTTP_MAX_RESPONSE */
     unsigned retry_after_s;
     char errbuf[CURL_ERROR_SIZE];
+    char early[512];         /* why the request was not sent (pin), reported by the next poll */
+    bool early_refused;
     GByteArray *gz;          /* compressed body, reused */
     size_t wire_bytes;
-    const char *node;
+    node *node;
     struct curl_slist *headers;
 } slot;
 
@@ -36,8 +43,10 @@ struct es_http {
     unsigned n_slots, inflight;
     struct libdeflate_compressor *gzip;   /* NULL: bodies go uncompressed */
     unsigned timeout_s;
-    char *user, *password, *api_key_header, *ca_file;
-    bool tls_verify;
+    char *user, *password, *api_key_header, *ca_file, *ca_dir, *client_cert, *client_key;
+    bool tls_verify, pinned;
+    uint8_t pin[ES_SHA256_LEN];
+    char **secrets;          /* es_secret_forms(): scrubbed from response bodies */
 };
 
 void es_http_global_init(void)
@@ -47,8 +56,16 @@ void es_http_global_init(void)
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-    g_string_append_len(ud, p, (gssize)(size * n));
-    return size * n;
+    slot *s = ud;
+    size_t len = size * n;
+    /* Kept below the limit, the string's power-of-two buffer never passes
+     * it; returning less than len aborts the transfer. */
+    if (s->resp->len + len >= ES_HTTP_MAX_RESPONSE) {
+        s->too_large = true;
+        return 0;
+    }
+    g_string_append_len(s->resp, p, (gssize)len);
+    return len;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
@@ -60,13 +77,43 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* A client certificate for PKI authentication. */
+static void client_tls(const es_http *h, CURL *e)
+{
+    if (*h->client_cert)
+        curl_easy_setopt(e, CURLOPT_SSLCERT, h->client_cert);
+    if (*h->client_key)
+        curl_easy_setopt(e, CURLOPT_SSLKEY, h->client_key);
+}
+
+static void setup_tls(const es_http *h, CURL *e, const node *n)
+{
+    if (n->ca_pem) {
+        /* The pinned certificate is the only trust anchor: not the system's. */
+        struct curl_blob ca = {n->ca_pem, strlen(n->ca_pem), CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
+    } else {
+        if (*h->ca_file)
+            curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+        if (*h->ca_dir)
+            curl_easy_setopt(e, CURLOPT_CAPATH, h->ca_dir);
+    }
+    client_tls(h, e);
+    if (!h->tls_verify) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+}
+
 static void setup_easy(es_http *h, slot *s, unsigned timeout_s)
 {
     CURL *e = s->easy;
     curl_easy_reset(e);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, s->resp);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
@@ -74,20 +121,25 @@ static void setup_easy(es_http *h, slot *s, unsigned timeout_s)
     curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)timeout_s);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_PRIVATE, s);
-    if (*h->user) {
+    /* curl's defaults, said because they matter: a redirect is reported,
+     * never followed (it could take the credentials to another host). */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (*h->user && !h->api_key_header) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(e, CURLOPT_USERNAME, h->user);
         curl_easy_setopt(e, CURLOPT_PASSWORD, h->password);
     }
-    if (*h->ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
-    if (!h->tls_verify) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    setup_tls(h, e, s->node);
+    if (s->resp->allocated_len > KEEP_RESPONSE_BUFFER) {
+        g_string_free(s->resp, TRUE);
+        s->resp = g_string_new(NULL);
     }
-    s->resp = s->resp ? s->resp : g_string_new(NULL);
     g_string_truncate(s->resp, 0);
+    s->too_large = false;
     s->retry_after_s = 0;
     s->errbuf[0] = '\0';
+    s->early[0] = '\0';
 }
 
 es_http *es_http_new(const es_settings *st, const es_sink *sink, unsigned max_inflight, bool gzip)
@@ -114,8 +166,20 @@ es_http *es_http_new(const es_settings *st, const es_sink *sink, unsigned max_in
     h->password = g_strdup(st->password);
     h->api_key_header = *st->api_key ? g_strdup_printf("Authorization: ApiKey %s", st->api_key) : NULL;
     h->ca_file = g_strdup(st->ca_file);
+    h->ca_dir = g_strdup(st->ca_dir);
+    h->client_cert = g_strdup(st->client_cert);
+    h->client_key = g_strdup(st->client_key);
     h->tls_verify = st->tls_verify;
+    h->pinned = *st->ca_fingerprint && es_fingerprint_parse(st->ca_fingerprint, h->pin);
+    h->secrets = es_secret_forms(st->user, st->password, st->api_key);
     return h;
+}
+
+static void wipe(char *s)
+{
+    if (s)
+        memset(s, 0, strlen(s));
+    g_free(s);
 }
 
 void es_http_free(es_http *h)
@@ -134,29 +198,92 @@ void es_http_free(es_http *h)
     curl_multi_cleanup(h->multi);
     if (h->gzip)
         libdeflate_free_compressor(h->gzip);
-    for (unsigned i = 0; i < h->n_nodes; i++)
+    for (unsigned i = 0; i < h->n_nodes; i++) {
         g_free(h->nodes[i].url);
+        g_free(h->nodes[i].ca_pem);
+    }
     g_free(h->nodes);
     g_free(h->slots);
     g_free(h->user);
-    g_free(h->password);
-    g_free(h->api_key_header);
+    wipe(h->password);
+    wipe(h->api_key_header);
+    for (char **p = h->secrets; *p; p++)
+        memset(*p, 0, strlen(*p));
+    g_strfreev(h->secrets);
     g_free(h->ca_file);
+    g_free(h->ca_dir);
+    g_free(h->client_cert);
+    g_free(h->client_key);
     g_free(h);
 }
 
 /* Round robin over the nodes, preferring those not failed recently. */
-static const char *pick_node(es_http *h)
+static node *pick_node(es_http *h)
 {
     int64_t now = g_get_monotonic_time();
     for (unsigned i = 0; i < h->n_nodes; i++) {
         node *n = &h->nodes[(h->next_node + i) % h->n_nodes];
         if (n->down_until_us <= now) {
             h->next_node = (h->next_node + i + 1) % h->n_nodes;
-            return n->url;
+            return n;
         }
     }
-    return h->nodes[h->next_node++ % h->n_nodes].url;
+    return &h->nodes[h->next_node++ % h->n_nodes];
+}
+
+/* The fingerprints of the chain's certificates, matching the pin or not. */
+static void chain_fingerprints(const es_http *h, node *n, const struct curl_certinfo *ci, GString *seen)
+{
+    for (int i = 0; ci && i < ci->num_of_certs && !n->ca_pem; i++) {
+        for (const struct curl_slist *l = ci->certinfo[i]; l; l = l->next) {
+            uint8_t fp[ES_SHA256_LEN];
+            if (!g_str_has_prefix(l->data, "Cert:") || !es_pem_sha256(l->data + 5, fp))
+                continue;
+            if (memcmp(fp, h->pin, sizeof fp) == 0) {
+                n->ca_pem = g_strdup(l->data + 5);
+                break;
+            }
+            char *hex = es_fingerprint_format(fp);
+            g_string_append_printf(seen, "%s%s", seen->len ? ", " : "", hex);
+            g_free(hex);
+        }
+    }
+}
+
+/* es.ca_fingerprint: a first handshake with the node that verifies nothing
+ * and sends nothing (CONNECT_ONLY: no request, so no credentials) fetches
+ * its chain; the certificate whose SHA-256 is the pin becomes the node's
+ * only CA, and every request then verifies against it, host name included.
+ * False with the reason in s->early if no certificate matched. */
+static bool pin_node(es_http *h, slot *s, node *n)
+{
+    CURL *e = curl_easy_init();
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(e, CURLOPT_URL, n->url);
+    curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    client_tls(h, e);   /* a node that wants one may end the handshake without it */
+    CURLcode rc = curl_easy_perform(e);
+    struct curl_certinfo *ci = NULL;
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci);
+    GString *seen = g_string_new(NULL);
+    chain_fingerprints(h, n, ci, seen);
+    if (rc != CURLE_OK) {
+        g_strlcpy(s->early, errbuf[0] ? errbuf : curl_easy_strerror(rc), sizeof s->early);
+    } else if (!n->ca_pem) {
+        g_snprintf(s->early, sizeof s->early, "no certificate of its chain has the SHA-256 fingerprint "
+                   "es.ca_fingerprint gives; nothing was sent (its chain: %s)", seen->len ? seen->str : "none");
+        s->early_refused = true;
+    }
+    g_string_free(seen, TRUE);
+    curl_easy_cleanup(e);
+    return n->ca_pem != NULL;
 }
 
 void es_http_node_failed(es_http *h, const char *url)
@@ -174,12 +301,19 @@ static bool gzip_body(struct libdeflate_compressor *z, GByteArray *out, const ch
     return n > 0;
 }
 
-static void prepare(es_http *h, slot *s, const char *method, const char *path,
+/* False if the request must not be sent (a pin that did not match). */
+static bool prepare(es_http *h, slot *s, const char *method, const char *path,
                     const char *body, size_t len, const char *content_type, unsigned timeout_s)
 {
-    setup_easy(h, s, timeout_s);
     s->node = pick_node(h);
-    char *url = g_strconcat(s->node, path, NULL);
+    s->early_refused = false;
+    setup_easy(h, s, timeout_s);
+    if (h->pinned && !s->node->ca_pem && g_str_has_prefix(s->node->url, "https://")) {
+        if (!pin_node(h, s, s->node))
+            return false;
+        setup_tls(h, s->easy, s->node);
+    }
+    char *url = g_strconcat(s->node->url, path, NULL);
     curl_easy_setopt(s->easy, CURLOPT_URL, url);
     g_free(url);
 
@@ -205,29 +339,50 @@ static void prepare(es_http *h, slot *s, const char *method, const char *path,
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(s->easy, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
+    return true;
 }
 
-static void fill_result(slot *s, CURLcode rc, es_http_result *res)
+/* Errors no retry can mend: the node's certificate or ours. */
+static bool is_refusal(CURLcode rc)
+{
+    return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+           rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_ISSUER_ERROR;
+}
+
+static void fill_result(es_http *h, slot *s, CURLcode rc, es_http_result *res)
 {
     memset(res, 0, sizeof *res);
-    res->node = s->node;
+    res->node = s->node->url;
     res->body = s->resp;
     res->retry_after_s = s->retry_after_s;
-    if (rc != CURLE_OK) {
+    es_redact(s->resp, h->secrets);
+    if (s->early[0] || rc != CURLE_OK) {
         res->transport_error = true;
-        g_strlcpy(res->error, s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc), sizeof res->error);
+        res->refused = s->early[0] ? s->early_refused : is_refusal(rc);
+        if (s->early[0])
+            g_strlcpy(res->error, s->early, sizeof res->error);
+        else if (s->too_large)
+            g_snprintf(res->error, sizeof res->error, "response larger than %u MiB, not read",
+                       ES_HTTP_MAX_RESPONSE >> 20);
+        else
+            g_strlcpy(res->error, s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc), sizeof res->error);
         return;
     }
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &res->status);
+    char *location = NULL;
+    curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &location);
+    if (location)
+        g_strlcpy(res->redirect, location, sizeof res->redirect);
 }
 
 void es_http_request(es_http *h, const char *method, const char *path,
                      const char *body, size_t len, unsigned timeout_s, es_http_result *res)
 {
     slot *s = &h->slots[h->n_slots - 1];
-    prepare(h, s, method, path, body, len, "application/json", timeout_s);
-    CURLcode rc = curl_easy_perform(s->easy);
-    fill_result(s, rc, res);
+    CURLcode rc = CURLE_OK;
+    if (prepare(h, s, method, path, body, len, "application/json", timeout_s))
+        rc = curl_easy_perform(s->easy);
+    fill_result(h, s, rc, res);
 }
 
 bool es_http_submit(es_http *h, const char *path, const char *body, size_t len,
@@ -237,18 +392,39 @@ bool es_http_submit(es_http *h, const char *path, const char *body, size_t len,
         slot *s = &h->slots[i];
         if (s->busy)
             continue;
-        prepare(h, s, "POST", path, body, len, content_type, h->timeout_s);
+        bool send = prepare(h, s, "POST", path, body, len, content_type, h->timeout_s);
         s->tag = tag;
         s->busy = true;
         h->inflight++;
-        curl_multi_add_handle(h->multi, s->easy);
+        if (send)
+            curl_multi_add_handle(h->multi, s->easy);
         return true;
     }
     return false;
 }
 
+/* Requests that were never sent (s->early): done at once. */
+static bool report_early(es_http *h, es_http_done_cb done, void *ud)
+{
+    bool any = false;
+    for (unsigned i = 0; i + 1 < h->n_slots; i++) {
+        slot *s = &h->slots[i];
+        if (!s->busy || !s->early[0])
+            continue;
+        es_http_result res;
+        fill_result(h, s, CURLE_OK, &res);
+        s->busy = false;
+        h->inflight--;
+        any = true;
+        done(ud, s->tag, &res, 0);
+    }
+    return any;
+}
+
 void es_http_poll(es_http *h, int timeout_ms, es_http_done_cb done, void *ud)
 {
+    if (report_early(h, done, ud))
+        return;
     int running = 0;
     curl_multi_perform(h->multi, &running);
     curl_multi_poll(h->multi, NULL, 0, timeout_ms, NULL);
@@ -264,7 +440,7 @@ void es_http_poll(es_http *h, int timeout_ms, es_http_done_cb done, void *ud)
         CURLcode rc = msg->data.result;
         curl_multi_remove_handle(h->multi, s->easy);
         es_http_result res;
-        fill_result(s, rc, &res);
+        fill_result(h, s, rc, &res);
         s->busy = false;
         h->inflight--;
         done(ud, s->tag, &res, s->wire_bytes);
@@ -287,7 +463,8 @@ void es_http_cancel_all(es_http *h, void (*cancelled)(void *ud, void *tag), void
         slot *s = &h->slots[i];
         if (!s->busy)
             continue;
-        curl_multi_remove_handle(h->multi, s->easy);
+        if (!s->early[0])
+            curl_multi_remove_handle(h->multi, s->easy);
         s->busy = false;
         h->inflight--;
         cancelled(ud, s->tag);

@@ -7,6 +7,12 @@
  * concurrently on a curl multi handle driven by the sender thread; setup
  * requests (GET /, templates) run blocking.
  *
+ * Security: certificates and host names are verified unless es.tls_verify
+ * is off; es.ca_fingerprint pins the CA (see pin_node()); credentials go
+ * as basic auth or an ApiKey header, redirects are never followed, and
+ * secrets a server echoes are scrubbed from response bodies before anyone
+ * reads them.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef ES_HTTP_H
@@ -22,11 +28,19 @@
 
 typedef struct es_http es_http;
 
+/* A larger response is aborted and counted as a transport error: memory
+ * stays bounded whatever a broken or hostile server sends. */
+#define ES_HTTP_MAX_RESPONSE (64u << 20)
+
 typedef struct es_http_result {
     bool transport_error;   /* no HTTP answer: connect failure, timeout, reset */
-    char error[256];        /* description of a transport error */
+    bool refused;           /* a TLS check refused the node (certificate not
+                             * trusted, pin not matched, unusable client
+                             * certificate): trying again cannot help */
+    char error[512];        /* description of a transport error */
     long status;            /* HTTP status when !transport_error */
     unsigned retry_after_s; /* Retry-After header, 0 if absent */
+    char redirect[256];     /* where a 3xx pointed (never followed) */
     const char *node;       /* base URL the request went to */
     GString *body;          /* response body (owned by the es_http) */
 } es_http_result;
@@ -35,7 +49,8 @@ typedef struct es_http_result {
 void es_http_global_init(void);
 
 /* A client for the HTTP nodes of sink, with at most max_inflight concurrent
- * bulk requests.  Copies what it needs from s and sink. */
+ * bulk requests.  Copies what it needs from s (validated: es.api_key in
+ * its encoded form) and sink. */
 es_http *es_http_new(const es_settings *s, const es_sink *sink, unsigned max_inflight, bool gzip);
 void es_http_free(es_http *h);
 

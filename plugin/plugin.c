@@ -51,7 +51,7 @@ static pref_var pref_vars[ES_N_OPTS_MAX];
 static char **argv_copy;
 static es_settings cmdline_settings;   /* -X values over the defaults */
 static bool cmdline_seen[ES_N_OPTS_MAX];          /* which settings -X gave */
-static bool cmdline_node;              /* es.node given with -X or -o */
+static bool cmdline_node;              /* es.node (or es.cloud_id) given with -X or -o */
 
 static void fatal(const char *msg)
 {
@@ -94,7 +94,7 @@ static void read_cmdline(void)
         if (!es_settings_set(&cmdline_settings, d, o->value, &err))
             fatal(err->message);
         cmdline_seen[d - es_opts] = true;
-        if (strcmp(d->name, "node") == 0)
+        if (strcmp(d->name, "node") == 0 || strcmp(d->name, "cloud_id") == 0)
             cmdline_node = true;
     }
     es_xopts_free(opts);
@@ -135,7 +135,7 @@ static void apply_settings(bool at_handoff)
     es_settings s;
     GError *err = NULL;
     bool ok = effective_settings(&s, &err);
-    bool enabled = ok && (s.enabled || cmdline_node) && (*s.node || !at_handoff);
+    bool enabled = ok && (s.enabled || cmdline_node) && (*s.node || *s.cloud_id || !at_handoff);
     if (enabled)
         ok = es_settings_validate(&s, &err);
     if (!ok) {

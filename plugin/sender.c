@@ -10,6 +10,7 @@
 
 #include "deadletter.h"
 #include "http.h"
+#include "secrets.h"
 #include "spool.h"
 
 #define TICK_US (100 * 1000)
@@ -38,6 +39,7 @@ struct es_sender {
     es_name_style style;
     int64_t prepare_not_before_us;
     bool fatal;               /* e.g. authentication refused: stop trying */
+    char *stop_reason;        /* why, for the dead letters and the summary */
 
     GQueue retry;             /* es_batch*, waiting for their not_before_us */
     es_batch *lookahead;      /* popped while waiting (file sinks) */
@@ -54,15 +56,35 @@ struct es_sender {
 
 static void warn(es_sender *s, bool rate_limited, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
+/* Equal but for numbers ("timed out after 5001 ms" twice is one condition). */
+static bool same_but_numbers(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (g_ascii_isdigit(*a) && g_ascii_isdigit(*b)) {
+            while (g_ascii_isdigit(*a))
+                a++;
+            while (g_ascii_isdigit(*b))
+                b++;
+        } else if (*a++ != *b++) {
+            return false;
+        }
+    }
+    return *a == *b;
+}
+
 static void warn(es_sender *s, bool rate_limited, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    /* One line, and no terminal escapes from a hostile server's text. */
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
     /* A condition that lasts (an outage) is told once, not every retry. */
     int64_t now = g_get_monotonic_time();
-    if (rate_limited && s->last_warn && strcmp(s->last_warn, msg) == 0 &&
+    if (rate_limited && s->last_warn && same_but_numbers(s->last_warn, msg) &&
         now - s->last_warn_us < WARN_INTERVAL_US) {
         g_free(msg);
         return;
@@ -141,6 +163,35 @@ static void schedule_retry(es_sender *s, es_batch *b, unsigned retry_after_s)
     g_queue_push_tail(&s->retry, b);
 }
 
+/* Ends delivery for good after the message just told (warn()). */
+static void stop_delivery(es_sender *s)
+{
+    s->fatal = true;
+    if (!s->stop_reason)
+        s->stop_reason = g_strdup(s->last_warn);
+}
+
+/* 401/403: told once, naming who the requests authenticate as (never the
+ * secret); delivery stops and the documents go to the dead-letter file. */
+static void auth_refused(es_sender *s, const es_http_result *res)
+{
+    if (s->fatal)
+        return;
+    char *why = es_error_summary(res->body->str, res->body->len);
+    char *who = es_credentials_identity(s->settings.user, s->settings.api_key);
+    if (!who)
+        warn(s, false, "%s wants credentials (HTTP %ld, %s): set es.user with its password (ES_PASSWORD or "
+             "es.secrets_file), or es.api_key (ES_API_KEY); delivery stopped", res->node, res->status, why);
+    else if (res->status == 401)
+        warn(s, false, "%s refused the credentials of %s (HTTP 401, %s); delivery stopped", res->node, who, why);
+    else
+        warn(s, false, "%s refused a request of %s (HTTP 403, %s): it lacks a privilege (create_doc, "
+             "manage_index_templates, monitor); delivery stopped", res->node, who, why);
+    g_free(who);
+    g_free(why);
+    stop_delivery(s);
+}
+
 /* The HTTP status of a template simulation using features (es_lack bits),
  * or 0 if the cluster could not be reached. */
 static long probe(es_sender *s, unsigned features, unsigned timeout_s)
@@ -163,6 +214,8 @@ static unsigned probe_lacks(es_sender *s, unsigned timeout_s)
         wanted |= ES_LACKS_CONSTANT_KEYWORD;
     if (*s->settings.ilm_policy && !s->info.opensearch)
         wanted |= ES_LACKS_ILM;
+    if (*s->settings.data_stream)
+        wanted |= ES_LACKS_DATA_STREAM;
     /* Anything but a refusal (an old cluster without _simulate): use all. */
     if (probe(s, wanted, timeout_s) != 400)
         return 0;
@@ -179,11 +232,40 @@ static unsigned probe_lacks(es_sender *s, unsigned timeout_s)
             g_string_append(what, "; no constant_keyword: event.dataset goes into each document");
         if (lacks & ES_LACKS_ILM)
             g_string_append(what, "; no ILM: es.ilm_policy is not applied");
+        if (lacks & ES_LACKS_DATA_STREAM)
+            g_string_append_printf(what, "; no data streams: documents go into an index named %s",
+                                   s->settings.data_stream);
         warn(s, false, "%s %s lacks some x-pack features%s", s->info.opensearch ? "OpenSearch" : "Elasticsearch",
              s->info.version, what->str);
         g_string_free(what, TRUE);
     }
     return lacks;
+}
+
+/* Answers to GET / that asking again cannot mend: an untrusted
+ * certificate, refused credentials, a redirect (never followed: it could
+ * take the credentials to another host), another 4xx.  Told once; delivery
+ * stops and the documents go to the dead-letter file. */
+static bool answer_is_final(es_sender *s, const es_http_result *res)
+{
+    if (res->transport_error && res->refused) {
+        warn(s, false, "%s: %s; not trying again (see es.ca_file, es.ca_dir, es.ca_fingerprint, "
+             "es.client_cert)", res->node, res->error);
+    } else if (res->status == 401 || res->status == 403) {
+        auth_refused(s, res);
+    } else if (res->transport_error || res->status < 300 || res->status >= 500 || res->status == 408 ||
+               res->status == 429) {
+        return false;
+    } else if (*res->redirect) {
+        warn(s, false, "%s redirects to %s (HTTP %ld); redirects are not followed: set es.node to "
+             "the address that answers", res->node, res->redirect, res->status);
+    } else {
+        char *why = es_error_summary(res->body->str, res->body->len);
+        warn(s, false, "%s answered GET / with HTTP %ld (%s); not trying again", res->node, res->status, why);
+        g_free(why);
+    }
+    stop_delivery(s);
+    return true;
 }
 
 /* Asks the cluster what it is and installs the template.  False if the
@@ -192,18 +274,12 @@ static bool prepare_cluster(es_sender *s, unsigned timeout_s)
 {
     es_http_result res;
     es_http_request(s->http, "GET", "/", NULL, 0, timeout_s, &res);
+    if (answer_is_final(s, &res))
+        return false;
     if (res.transport_error) {
         warn(s, true, "cannot reach %s: %s; documents are kept and sent once it answers",
              res.node, res.error);
         es_http_node_failed(s->http, res.node);
-        return false;
-    }
-    if (res.status == 401 || res.status == 403) {
-        char *why = es_error_summary(res.body->str, res.body->len);
-        warn(s, false, "%s refused the credentials (HTTP %ld, %s): set es.user and ES_PASSWORD, "
-             "or ES_API_KEY", res.node, res.status, why);
-        g_free(why);
-        s->fatal = true;
         return false;
     }
     es_server_info info;
@@ -397,6 +473,13 @@ static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_
     if (res->transport_error) {
         es_stats_add(&s->stats->failures, 1);
         es_http_node_failed(s->http, res->node);
+        if (res->refused) {
+            if (!s->fatal)
+                warn(s, false, "%s: %s; delivery stopped", res->node, res->error);
+            stop_delivery(s);
+            drop_batch(s, b, s->stop_reason);
+            return;
+        }
         if (spooling(s) || b->spool_id) {
             warn(s, true, "%s: %s; spooling to %s until it answers", res->node, res->error,
                  es_spool_dir(s->spool));
@@ -432,9 +515,7 @@ static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_
     } else if (res->status == 413 && b->n_items > 1) {
         split_batch(s, b);
     } else if (res->status == 401 || res->status == 403) {
-        warn(s, false, "%s refused the request (HTTP %ld, %s): check es.user/ES_PASSWORD or "
-             "ES_API_KEY and the user's privileges", res->node, res->status, why);
-        s->fatal = true;
+        auth_refused(s, res);
         char *reason = g_strdup_printf("HTTP %ld %s", res->status, why);
         drop_batch(s, b, reason);
         g_free(reason);
@@ -575,7 +656,7 @@ static gpointer sender_main(gpointer data)
         bool stopping = is_stopping(s, &deadline);
 
         if (s->fatal) {
-            drop_everything(s, "delivery stopped after an authentication failure");
+            drop_everything(s, s->stop_reason);
             if (stopping)
                 break;
         }
@@ -658,6 +739,7 @@ static void sender_free(es_sender *s)
     g_free(s->target);
     g_rand_free(s->rand);
     g_free(s->last_warn);
+    g_free(s->stop_reason);
     g_mutex_clear(&s->lock);
     g_free(s);
 }
@@ -714,6 +796,10 @@ es_sender *es_sender_start(const es_settings *st, const es_sink *sink, bool live
         g_free(dir);
         s->live = live;
         s->target = g_strjoinv(",", sink->urls);
+        if (!st->tls_verify)
+            warn(s, false, "WARNING: es.tls_verify is off: the certificates of %s are not checked, so anyone "
+                 "on the network path can pose as the cluster and read the packets and the credentials; "
+                 "use es.ca_file or es.ca_fingerprint instead", s->target);
         prepare_cluster(s, SETUP_TIMEOUT_S);
         break;
     }

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "secrets.h"
 
 G_DEFINE_QUARK(es-settings-error-quark, es_settings_error)
 
@@ -119,16 +122,43 @@ const es_opt_desc es_opts[] = {
      "At the end of the run, write the index template (with every field of the run) to this file, "
      "to install it by hand (scripts/put-template)",
      ES_OPT_STRING, F(dump_template), 0, 0, 0, "", NULL},
+    {"cloud_id", "Elastic Cloud ID",
+     "The Cloud ID of an Elastic Cloud deployment (NAME:BASE64, from the Cloud console); replaces es.node "
+     "(same as es.node=cloud:ID)",
+     ES_OPT_STRING, F(cloud_id), 0, 0, 0, "", NULL},
     {"user", "User name", "User for HTTP basic authentication",
      ES_OPT_STRING, F(user), 0, 0, 0, "", NULL},
-    {"password", "Password", "Password for basic authentication (or environment variable ES_PASSWORD)",
+    {"password", "Password",
+     "Password for basic authentication (or ES_PASSWORD, or es.secrets_file)",
      ES_OPT_SECRET, F(password), 0, 0, 0, "", NULL},
-    {"api_key", "API key", "Elasticsearch API key, base64 id:key (or environment variable ES_API_KEY)",
+    {"api_key", "API key",
+     "Elasticsearch API key: the encoded value returned when it was created, or id:key "
+     "(or ES_API_KEY, or es.secrets_file)",
      ES_OPT_SECRET, F(api_key), 0, 0, 0, "", NULL},
-    {"ca_file", "CA certificate file", "PEM file of the CA that signed the nodes' certificates",
+    {"secrets_file", "Secrets file",
+     "File of KEY=VALUE lines (user, password, api_key) that only its owner may read (chmod 600); "
+     "fills in what the settings leave empty, before ES_PASSWORD / ES_API_KEY",
+     ES_OPT_STRING, F(secrets_file), 0, 0, 0, "", NULL},
+    {"ca_file", "CA certificate file", "PEM file of the CA(s) that signed the nodes' certificates",
      ES_OPT_STRING, F(ca_file), 0, 0, 0, "", NULL},
-    {"tls_verify", "Verify TLS certificates", "Check the nodes' certificates and host names",
+    {"ca_dir", "CA certificate directory",
+     "Directory of CA certificates in PEM named by their hash (openssl rehash)",
+     ES_OPT_STRING, F(ca_dir), 0, 0, 0, "", NULL},
+    {"ca_fingerprint", "CA certificate fingerprint",
+     "SHA-256 fingerprint of the CA certificate, as Elasticsearch prints it at set-up (hex, colons "
+     "optional): the certificate of that fingerprint in the node's chain is trusted, nothing else",
+     ES_OPT_STRING, F(ca_fingerprint), 0, 0, 0, "", NULL},
+    {"client_cert", "Client certificate", "PEM certificate this client presents (PKI authentication)",
+     ES_OPT_STRING, F(client_cert), 0, 0, 0, "", NULL},
+    {"client_key", "Client key", "PEM private key of es.client_cert (empty: it is in es.client_cert)",
+     ES_OPT_STRING, F(client_key), 0, 0, 0, "", NULL},
+    {"tls_verify", "Verify TLS certificates",
+     "Check the nodes' certificates and host names; FALSE lets anyone on the path read the packets "
+     "and the credentials",
      ES_OPT_BOOL, F(tls_verify), 1, 0, 1, NULL, NULL},
+    {"allow_plain_http_auth", "Allow credentials over plain HTTP",
+     "Send credentials over http:// to nodes not on this machine (they cross the network readable)",
+     ES_OPT_BOOL, F(allow_plain_http_auth), 0, 0, 1, NULL, NULL},
     {"timeout_s", "Request timeout (s)", "A request that takes longer is retried",
      ES_OPT_UINT, F(timeout_s), 60, 1, 3600, NULL, NULL},
     {"retry_max_s", "Longest pause between retries (s)",
@@ -325,8 +355,24 @@ void es_sink_clear(es_sink *s)
     memset(s, 0, sizeof *s);
 }
 
+/* "cloud:ID", but not a host named cloud with a port. */
+static bool is_cloud_item(const char *item)
+{
+    return g_str_has_prefix(item, "cloud:") && item[6 + strspn(item + 6, "0123456789")] != '\0';
+}
+
 static char *normalize_url(const char *item, GError **err)
 {
+    if (is_cloud_item(item))
+        return es_cloud_id_url(item + 6, err);
+    if (es_url_has_userinfo(item)) {
+        /* Quote only what follows the credentials. */
+        g_set_error(err, ES_SETTINGS_ERROR, 1,
+                    "es.node: \"...@%s\" has credentials in it, which would show in messages and file "
+                    "names; set es.user and the password (ES_PASSWORD or es.secrets_file) or es.api_key",
+                    strrchr(item, '@') + 1);
+        return NULL;
+    }
     char *url;
     if (strstr(item, "://"))
         url = g_strdup(item);
@@ -339,8 +385,8 @@ static char *normalize_url(const char *item, GError **err)
 
     if (!g_str_has_prefix(url, "http://") && !g_str_has_prefix(url, "https://")) {
         g_set_error(err, ES_SETTINGS_ERROR, 1,
-                    "es.node: unsupported scheme in \"%s\"; accepted: http://, https://, file:PATH or -",
-                    item);
+                    "es.node: unsupported scheme in \"%s\"; accepted: http://, https://, cloud:ID, "
+                    "file:PATH or -", item);
         g_free(url);
         return NULL;
     }
@@ -403,15 +449,9 @@ bool es_sink_is_loopback(const es_sink *s)
 {
     if (s->kind != ES_SINK_HTTP)
         return true;
-    for (char **u = s->urls; *u; u++) {
-        const char *host = strstr(*u, "://") + 3;
-        const char *at = strchr(host, '@');
-        if (at && (!strchr(host, '/') || at < strchr(host, '/')))
-            host = at + 1;
-        if (!g_str_has_prefix(host, "localhost") && !g_str_has_prefix(host, "127.") &&
-            !g_str_has_prefix(host, "[::1]"))
+    for (char **u = s->urls; *u; u++)
+        if (!es_url_is_loopback(*u))
             return false;
-    }
     return true;
 }
 
@@ -439,6 +479,92 @@ const char *es_settings_target(const es_settings *s)
     return *s->data_stream ? s->data_stream : s->index;
 }
 
+/* Secrets the settings leave empty: from es.secrets_file, then from the
+ * environment. */
+static bool fill_secrets(es_settings *s, GError **err)
+{
+    if (*s->secrets_file) {
+        es_secrets f;
+        if (!es_secrets_read(s->secrets_file, &f, err))
+            return false;
+        const char *const names[] = {"user", "password", "api_key"};
+        char *const values[] = {f.user, f.password, f.api_key};
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+            const es_opt_desc *d = es_opt_find(names[i]);
+            if (values[i] && !**FIELD(s, d, char *))
+                es_settings_set_string(s, d, values[i]);
+        }
+        es_secrets_clear(&f);
+    }
+    if (!*s->password && g_getenv("ES_PASSWORD"))
+        es_settings_set_string(s, es_opt_find("password"), g_getenv("ES_PASSWORD"));
+    if (!*s->api_key && g_getenv("ES_API_KEY"))
+        es_settings_set_string(s, es_opt_find("api_key"), g_getenv("ES_API_KEY"));
+    if (!*s->api_key)
+        return true;
+    char *encoded = es_api_key_encoded(s->api_key, err);
+    if (encoded)
+        es_settings_set_string(s, es_opt_find("api_key"), encoded);
+    g_free(encoded);
+    return encoded != NULL;
+}
+
+static bool check_files(const es_settings *s, GError **err)
+{
+    const struct { const char *name, *path; bool dir; } files[] = {
+        {"ca_file", s->ca_file, false}, {"ca_dir", s->ca_dir, true},
+        {"client_cert", s->client_cert, false}, {"client_key", s->client_key, false},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        const char *p = files[i].path;
+        int e = !*p || access(p, R_OK) == 0 ? 0 : errno;
+        if (!*p || (!e && g_file_test(p, files[i].dir ? G_FILE_TEST_IS_DIR : G_FILE_TEST_IS_REGULAR)))
+            continue;
+        g_set_error(err, ES_SETTINGS_ERROR, 1, "es.%s: cannot read %s: %s; accepted: %s", files[i].name, p,
+                    e ? g_strerror(e) : files[i].dir ? "not a directory" : "not a regular file",
+                    files[i].dir ? "a readable directory of certificates" : "a readable PEM file");
+        return false;
+    }
+    return true;
+}
+
+/* Credentials cross the network only encrypted (unless allowed); a pin
+ * needs TLS to pin. */
+static bool check_transport(const es_settings *s, const es_sink *sink, GError **err)
+{
+    uint8_t fp[ES_SHA256_LEN];
+    bool pin = *s->ca_fingerprint;
+    if (pin && !es_fingerprint_parse(s->ca_fingerprint, fp)) {
+        g_set_error(err, ES_SETTINGS_ERROR, 1, "es.ca_fingerprint: invalid value \"%s\"; accepted: the "
+                    "SHA-256 fingerprint of the CA certificate, 64 hex digits with or without colons",
+                    s->ca_fingerprint);
+        return false;
+    }
+    if (pin && !s->tls_verify) {
+        g_set_error(err, ES_SETTINGS_ERROR, 1, "es.ca_fingerprint: the pinned CA verifies the nodes' "
+                    "certificates, which es.tls_verify=FALSE turns off; leave es.tls_verify TRUE");
+        return false;
+    }
+    bool creds = *s->user || *s->api_key;
+    for (char **u = sink->kind == ES_SINK_HTTP ? sink->urls : NULL; u && *u; u++) {
+        if (!g_str_has_prefix(*u, "http://"))
+            continue;
+        if (pin) {
+            g_set_error(err, ES_SETTINGS_ERROR, 1, "es.ca_fingerprint: %s is plain http://; a pin needs "
+                        "https:// nodes", *u);
+            return false;
+        }
+        if (creds && !s->allow_plain_http_auth && !es_url_is_loopback(*u)) {
+            g_set_error(err, ES_SETTINGS_ERROR, 1, "es.node: %s is not on this machine and the credentials "
+                        "(%s) would cross the network unencrypted; use https://, or set "
+                        "es.allow_plain_http_auth=TRUE to send them anyway", *u,
+                        *s->api_key ? "es.api_key" : "es.user and its password");
+            return false;
+        }
+    }
+    return true;
+}
+
 bool es_settings_validate(es_settings *s, GError **err)
 {
     char sample[512];
@@ -456,13 +582,15 @@ bool es_settings_validate(es_settings *s, GError **err)
                     "strftime conversions such as %%Y.%%m.%%d", s->index);
         return false;
     }
-    if (!*s->password && g_getenv("ES_PASSWORD"))
-        es_settings_set_string(s, es_opt_find("password"), g_getenv("ES_PASSWORD"));
-    if (!*s->api_key && g_getenv("ES_API_KEY"))
-        es_settings_set_string(s, es_opt_find("api_key"), g_getenv("ES_API_KEY"));
+    if (*s->cloud_id) {
+        char *node = g_strconcat("cloud:", s->cloud_id, NULL);
+        es_settings_set_string(s, es_opt_find("node"), node);
+        g_free(node);
+    }
     es_sink sink;
-    if (!es_sink_parse(s->node, &sink, err))
+    if (!fill_secrets(s, err) || !check_files(s, err) || !es_sink_parse(s->node, &sink, err))
         return false;
+    bool ok = check_transport(s, &sink, err);
     es_sink_clear(&sink);
-    return true;
+    return ok;
 }

@@ -42,11 +42,18 @@ typedef struct es_settings {
     int name_style;           /* es_name_style */
     bool template;
     char *dump_template;
+    char *cloud_id;           /* non-empty: the node is this Elastic Cloud deployment */
     char *user;
     char *password;
-    char *api_key;
+    char *api_key;            /* after es_settings_validate(): the encoded form */
+    char *secrets_file;
     char *ca_file;
+    char *ca_dir;
+    char *ca_fingerprint;
+    char *client_cert;
+    char *client_key;
     bool tls_verify;
+    bool allow_plain_http_auth;
     unsigned timeout_s;
     unsigned retry_max_s;
     unsigned flush_timeout_s;
@@ -112,7 +119,8 @@ typedef struct es_sink {
 } es_sink;
 
 /* Parses es.node: "http(s)://h:p[,...]", "h:p" or "h" (meaning http, port
- * 9200), "file:PATH" or "-". */
+ * 9200), "cloud:CLOUD_ID" (Elastic Cloud), "file:PATH" or "-".  A URL with
+ * credentials in it is refused: it would show in messages and file names. */
 bool es_sink_parse(const char *node, es_sink *out, GError **err);
 void es_sink_clear(es_sink *s);
 /* True when every HTTP node is on this machine (compression would only cost CPU). */
@@ -122,8 +130,10 @@ bool es_sink_is_loopback(const es_sink *s);
  * valid Elasticsearch index name. */
 bool es_index_format(const char *pattern, gint64 secs, char *out, size_t outlen);
 
-/* Cross-setting checks (node syntax, index pattern); fills in secrets from
- * ES_PASSWORD / ES_API_KEY when unset. */
+/* Cross-setting checks (node syntax, index pattern, certificate files,
+ * pin, credentials over plain HTTP).  Fills in what is unset from
+ * es.secrets_file, then from ES_PASSWORD / ES_API_KEY; turns es.cloud_id
+ * into es.node and es.api_key into its encoded form. */
 bool es_settings_validate(es_settings *s, GError **err);
 
 #define ES_SETTINGS_ERROR (es_settings_error_quark())

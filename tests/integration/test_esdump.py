@@ -17,6 +17,7 @@ import time
 import pytest
 
 import pcapfile
+from cluster import FaultProxy
 from conftest import BUILD, SHARED
 from engines import Engine, available
 from helpers import capinfos_frames, summary
@@ -356,12 +357,12 @@ def test_errors_reach_stderr_and_exit_status(indexed, tshark, case, workdir):
     assert direct.returncode == 1 and want in direct.stderr.decode(), direct.stderr
 
 
-def test_authentication_refused(tshark, workdir, local_server):
-    """401 from a cluster with security (the test server; the es8 build has
-    no security module)."""
-    server = local_server(port=19561, user="elastic", password="right")
-    proc = run_esdump("--capture", "--fifo", workdir / "auth.pcapng", "--node", server.url,
-                      "--user", "elastic", "--password", "wrong", check=False)
+def test_authentication_refused(workdir, es8):
+    """401 from a cluster with security (the fault proxy's, in front of the
+    node: the es8 build has no security module)."""
+    with FaultProxy(es8, user="elastic", password="right") as proxy:
+        proc = run_esdump("--capture", "--fifo", workdir / "auth.pcapng", "--node", proxy.url,
+                          "--user", "elastic", "--password", "wrong", check=False)
     assert proc.returncode == 1 and b"HTTP 401" in proc.stderr and b"password" in proc.stderr, proc.stderr
 
 

@@ -61,6 +61,25 @@ static void test_source(void)
     g_assert_false(es_cmdline_is_gui(a));
 }
 
+/* A program started with no arguments at all (argv holds only NULL), or
+ * ending in an option without its argument (both found by fuzz_cmdline). */
+static void test_no_arguments(void)
+{
+    char *argv[] = {NULL};
+    GPtrArray *opts = es_cmdline_xopts(argv);
+    g_assert_cmpuint(opts->len, ==, 0);
+    es_xopts_free(opts);
+    g_assert_false(es_cmdline_sets_node(argv));
+    bool is_file = true;
+    g_assert_null(es_cmdline_source(argv, &is_file));
+    g_assert_false(es_cmdline_is_gui(argv));
+    /* An option that takes an argument, last, without it. */
+    char *trailing[] = {"tshark", "-r", "f.pcap", "-Y", NULL};
+    char *src = es_cmdline_source(trailing, &is_file);
+    g_assert_cmpstr(src, ==, "f.pcap");
+    g_free(src);
+}
+
 static void test_capid(void)
 {
     char *dir = g_dir_make_tmp("capid-XXXXXX", NULL);
@@ -97,6 +116,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cmdline/xopts", test_xopts);
     g_test_add_func("/cmdline/sets-node", test_sets_node);
     g_test_add_func("/cmdline/source", test_source);
+    g_test_add_func("/cmdline/no-arguments", test_no_arguments);
     g_test_add_func("/capid/file-and-live", test_capid);
     return g_test_run();
 }

@@ -95,6 +95,14 @@ static void test_error_summary(void)
     s = es_error_summary("Bad Gateway", 11);
     g_assert_cmpstr(s, ==, "Bad Gateway");
     g_free(s);
+    /* A proxy's page: its title; a hostile server's escapes: spaces. */
+    e = "<html>\r\n<head><title>401 Authorization Required</title></head><body>...";
+    s = es_error_summary(e, strlen(e));
+    g_assert_cmpstr(s, ==, "401 Authorization Required");
+    g_free(s);
+    s = es_error_summary("\x1b[2Jgone\n\xff", 10);
+    g_assert_cmpstr(s, ==, "[2Jgone \xef\xbf\xbd");
+    g_free(s);
 }
 
 static JsonObject *object_at(JsonNode *root, const char *path)
@@ -199,6 +207,19 @@ static void test_bulk_all_ok(void)
     const char *escaped = "{\"errors\":false,\"items\":[{\"create\":{\"_id\":\"a\\\"status\\\"\","
                           "\"status\":201}}]}";
     g_assert_true(es_bulk_response_all_ok(escaped, strlen(escaped), 1));
+    /* Unfiltered, as Elasticsearch 8.19 writes it: an index named "status" is no item. */
+    const char *named = "{\"errors\":false,\"took\":0,\"items\":[{\"create\":{\"_index\":\"status\","
+                        "\"result\":\"created\",\"status\":201}}]}\n";
+    g_assert_true(es_bulk_response_all_ok(named, strlen(named), 1));
+    g_assert_false(es_bulk_response_all_ok(named, strlen(named), 2));
+    /* "errors":false with a failed item (found by fuzz_bulkok): parsed item by item. */
+    const char *lie = "{\"errors\":false,\"items\":[{\"create\":{\"status\":201}},{\"create\":{\"status\":429}}]}";
+    g_assert_false(es_bulk_response_all_ok(lie, strlen(lie), 2));
+    const char *big = "{\"errors\":false,\"items\":[{\"create\":{\"status\":2010}}]}";
+    g_assert_false(es_bulk_response_all_ok(big, strlen(big), 1));
+    const char *cut = "{\"errors\":false,\"items\":[{\"create\":{\"status\":201}}";
+    g_assert_false(es_bulk_response_all_ok(cut, strlen(cut), 1));
+    g_assert_false(es_bulk_response_all_ok(cut, strlen("{\"errors\":false,\"items\":[{\"create\":{\"status\""), 1));
 }
 
 /* An installed template's fields come back with their copy_to and values;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "settings.h"
 
@@ -139,7 +140,7 @@ static void test_secret_env(void)
     es_settings s;
     GError *err = NULL;
     es_settings_init(&s);
-    es_settings_set(&s, es_opt_find("node"), "h", NULL);
+    es_settings_set(&s, es_opt_find("node"), "localhost", NULL);
     g_setenv("ES_API_KEY", "a2V5", TRUE);
     g_assert_true(es_settings_validate(&s, &err));
     g_assert_cmpstr(s.api_key, ==, "a2V5");
@@ -153,6 +154,102 @@ static void test_secret_env(void)
     g_assert_false(es_settings_equal(&copy, &s));
     es_settings_clear(&copy);
     es_settings_clear(&s);
+}
+
+static bool validate(const char *const *pairs, size_t n, es_settings *s, GError **err)
+{
+    es_settings_init(s);
+    for (size_t i = 0; i < n; i += 2)
+        g_assert_true(es_settings_set(s, es_opt_find(pairs[i]), pairs[i + 1], NULL));
+    return es_settings_validate(s, err);
+}
+
+static void expect_invalid(const char *const *pairs, size_t n, const char *fragment)
+{
+    es_settings s;
+    GError *err = NULL;
+    g_assert_false(validate(pairs, n, &s, &err));
+    if (!strstr(err->message, fragment))
+        g_error("\"%s\" not in \"%s\"", fragment, err->message);
+    g_assert_null(strstr(err->message, "hunter2"));
+    g_error_free(err);
+    es_settings_clear(&s);
+}
+
+#define INVALID(fragment, ...) do { \
+        static const char *const p_[] = {__VA_ARGS__}; \
+        expect_invalid(p_, G_N_ELEMENTS(p_), fragment); \
+    } while (0)
+
+/* Credentials never cross the network in clear text unless allowed; pins,
+ * certificate files, cloud ids and URLs with credentials. */
+static void test_transport_checks(void)
+{
+    INVALID("es.node: http://10.213.13.2:9200 is not on this machine", "node", "10.213.13.2", "user", "u");
+    INVALID("es.allow_plain_http_auth=TRUE", "node", "http://h:1", "api_key", "id:key");
+    INVALID("has credentials in it", "node", "https://elastic:hunter2@h:9200");
+    INVALID("es.ca_fingerprint: invalid value", "node", "https://h", "ca_fingerprint", "79:01");
+    INVALID("a pin needs https://", "node", "http://localhost",
+            "ca_fingerprint", "79018e2c067e65cd351f4732633146343e2fdfa6034ef6417625d8789acf0fe4");
+    INVALID("leave es.tls_verify TRUE", "node", "https://h", "tls_verify", "false",
+            "ca_fingerprint", "79018e2c067e65cd351f4732633146343e2fdfa6034ef6417625d8789acf0fe4");
+    INVALID("es.ca_file: cannot read /nonexistent/ca.pem", "node", "https://h", "ca_file", "/nonexistent/ca.pem");
+    INVALID("es.ca_dir: cannot read /etc/hostname: not a directory", "node", "https://h", "ca_dir", "/etc/hostname");
+    INVALID("es.api_key: not an API key", "node", "localhost", "api_key", "hunter2!");
+    INVALID("es.cloud_id: not an Elastic Cloud id", "cloud_id", "x:hunter2");
+    INVALID("es.secrets_file: cannot read /nonexistent", "node", "localhost", "secrets_file", "/nonexistent");
+
+    static const char *const ok[][6] = {
+        {"node", "localhost:9200", "user", "u", "password", "hunter2"},
+        {"node", "http://[::1]:9200,127.0.0.1", "api_key", "id:k", "", ""},
+        {"node", "http://h:1", "user", "u", "allow_plain_http_auth", "true"},
+        {"node", "https://h:1", "user", "u", "ca_fingerprint",
+         "79:01:8E:2C:06:7E:65:CD:35:1F:47:32:63:31:46:34:3E:2F:DF:A6:03:4E:F6:41:76:25:D8:78:9A:CF:0F:E4"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(ok); i++) {
+        es_settings s;
+        GError *err = NULL;
+        g_assert_true(validate(ok[i], *ok[i][4] ? 6 : 4, &s, &err));
+        g_assert_no_error(err);
+        es_settings_clear(&s);
+    }
+}
+
+static void test_cloud_and_secrets_file(void)
+{
+    es_settings s;
+    GError *err = NULL;
+    char *dir = g_dir_make_tmp("settings-XXXXXX", NULL);
+    char *file = g_build_filename(dir, "secrets", NULL);
+    g_assert_true(g_file_set_contents(file, "user=filed\npassword=from-file\napi_key=\n", -1, NULL));
+    g_chmod(file, 0600);
+    const char *const pairs[] = {"cloud_id", "c:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyRhYmMkZGVm", "secrets_file", file,
+                                 "user", "given"};
+    g_setenv("ES_PASSWORD", "from-env", TRUE);
+    g_assert_true(validate(pairs, G_N_ELEMENTS(pairs), &s, &err));
+    g_assert_cmpstr(s.node, ==, "cloud:c:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyRhYmMkZGVm");
+    g_assert_cmpstr(s.user, ==, "given");            /* a setting wins */
+    g_assert_cmpstr(s.password, ==, "from-file");    /* then the file, then the environment */
+    es_sink sink;
+    g_assert_true(es_sink_parse(s.node, &sink, &err));
+    g_assert_cmpstr(sink.urls[0], ==, "https://abc.eu-west-1.aws.found.io:443");
+    es_sink_clear(&sink);
+    es_settings_clear(&s);
+    g_unsetenv("ES_PASSWORD");
+    /* a host named "cloud" with a port is still a host */
+    g_assert_true(es_sink_parse("cloud:9200", &sink, &err));
+    g_assert_cmpstr(sink.urls[0], ==, "http://cloud:9200");
+    es_sink_clear(&sink);
+    g_chmod(file, 0644);
+    const char *const open_file[] = {"node", "localhost", "secrets_file", file};
+    g_assert_false(validate(open_file, 4, &s, &err));
+    g_assert_nonnull(strstr(err->message, "chmod 600"));
+    g_clear_error(&err);
+    es_settings_clear(&s);
+    g_unlink(file);
+    g_rmdir(dir);
+    g_free(file);
+    g_free(dir);
 }
 
 /* Each kind of setting copied one at a time, as -X values over preferences. */
@@ -186,5 +283,7 @@ int main(int argc, char **argv)
     g_test_add_func("/settings/sink", test_sink);
     g_test_add_func("/settings/index", test_index);
     g_test_add_func("/settings/secret-env", test_secret_env);
+    g_test_add_func("/settings/transport-checks", test_transport_checks);
+    g_test_add_func("/settings/cloud-and-secrets-file", test_cloud_and_secrets_file);
     return g_test_run();
 }
