@@ -15,6 +15,7 @@ typedef struct rx {
     GString *out;
     char *why;
     bool end_anchor;   /* ended with $ */
+    bool caseless;
 } rx;
 
 static void lit(GString *o, char c)
@@ -115,49 +116,90 @@ static bool escape_outside(rx *r)
     return true;
 }
 
+/* One member of a class at r->i: a character (*c) or a shorthand, whose
+ * members are written out at once (*c = -1). */
+static bool class_char(rx *r, int *c)
+{
+    const char *s = r->src;
+    if (s[r->i] == '[' && s[r->i + 1] == ':')
+        return refuse(r, "POSIX class [:name:]");
+    if (s[r->i] != '\\') {
+        *c = (guint8)s[r->i++];
+        return true;
+    }
+    char e = s[r->i + 1];
+    const char *members = shorthand(e);
+    if (members && g_ascii_isupper(e))
+        return refuse(r, "negated shorthand inside a class");
+    if (members) {
+        class_members(r->out, members);
+        r->i += 2;
+        *c = -1;
+    } else if (e && !g_ascii_isalnum(e)) {
+        *c = (guint8)e;
+        r->i += 2;
+    } else if ((*c = char_escape(r)) < 0) {
+        return refuse(r, "escape inside a class");
+    }
+    return true;
+}
+
+static void class_literal(GString *o, int c)
+{
+    if (!g_ascii_isalnum(c) && c < 0x80)
+        g_string_append_c(o, '\\');
+    g_string_append_c(o, (char)c);
+}
+
+/* Lucene's case_insensitive folds single characters, not ranges: the
+ * other case of the letters of lo-hi is added to the class. */
+static void other_case(GString *o, int lo, int hi)
+{
+    static const int bases[] = {'a', 'A'};
+    for (int k = 0; k < 2; k++) {
+        int a = MAX(lo, bases[k]), b = MIN(hi, bases[k] + 25);
+        if (a <= b)
+            g_string_append_printf(o, "%c-%c", a ^ 0x20, b ^ 0x20);
+    }
+}
+
 /* [...] with ranges, escapes and \d \w \s inside. */
 static bool char_class(rx *r)
 {
     const char *s = r->src;
+    GString *folded = g_string_new(NULL);
     g_string_append_c(r->out, '[');
     r->i++;
     if (s[r->i] == '^')
         g_string_append_c(r->out, '^'), r->i++;
-    bool first = true;
-    while (s[r->i] && (s[r->i] != ']' || first)) {
-        char c = s[r->i];
-        if (c == '[' && s[r->i + 1] == ':')
-            return refuse(r, "POSIX class [:name:]");
-        if (c == '\\') {
-            const char *members = shorthand(s[r->i + 1]);
-            if (members && g_ascii_isupper(s[r->i + 1]))
-                return refuse(r, "negated shorthand inside a class");
-            if (members) {
-                class_members(r->out, members);
-                r->i += 2;
-            } else if (!g_ascii_isalnum(s[r->i + 1]) && s[r->i + 1]) {
-                g_string_append_printf(r->out, "\\%c", s[r->i + 1]);
-                r->i += 2;
-            } else {
-                int v = char_escape(r);
-                if (v < 0)
-                    return refuse(r, "escape inside a class");
-                g_string_append_printf(r->out, "\\%c", (char)v);
-            }
-        } else if (c == '-' && !first && s[r->i + 1] != ']') {
-            g_string_append_c(r->out, '-');
-            r->i++;
-        } else {
-            g_string_append_printf(r->out, "%s%c", g_ascii_isalnum(c) || (guint8)c >= 0x80 ? "" : "\\", c);
-            r->i++;
-        }
+    bool first = true, ok = true;
+    while (ok && s[r->i] && (s[r->i] != ']' || first)) {
+        int lo, hi;
         first = false;
+        if (!(ok = class_char(r, &lo)) || lo < 0)
+            continue;
+        hi = lo;
+        if (s[r->i] == '-' && s[r->i + 1] && s[r->i + 1] != ']') {
+            r->i++;
+            ok = class_char(r, &hi) && (hi >= lo || refuse(r, "range in a class"));
+        }
+        if (ok && (lo >= 0x80 || hi >= 0x80) && hi != lo)
+            ok = refuse(r, "range of non-ASCII characters");
+        class_literal(r->out, lo);
+        if (hi != lo) {
+            g_string_append_c(r->out, '-');
+            class_literal(r->out, hi);
+        }
+        if (r->caseless)
+            other_case(folded, lo, hi);
     }
-    if (s[r->i] != ']')
-        return refuse(r, "unclosed class");
-    g_string_append_c(r->out, ']');
-    r->i++;
-    return true;
+    if (ok && s[r->i] != ']')
+        ok = refuse(r, "unclosed class");
+    g_string_append_printf(r->out, "%s]", folded->str);
+    g_string_free(folded, TRUE);
+    if (ok)
+        r->i++;
+    return ok;
 }
 
 /* "(" and its PCRE forms: (?: and named groups become plain groups. */
@@ -254,6 +296,7 @@ char *df_regex_to_lucene(const char *pcre, bool *caseless, char **why)
         *caseless = pcre[2] == 'i';
         r.i = *caseless ? 4 : 5;
     }
+    r.caseless = *caseless;
     /* The group keeps a top-level | inside the anchoring .* */
     bool anchored = pcre[r.i] == '^';
     if (anchored)

@@ -10,6 +10,8 @@
 
 #include <glib.h>
 
+#include "secrets.h"
+
 /* A capture option: parsed from --call, shown as an arg line. */
 typedef struct opt_desc {
     const char *call;      /* without the dashes */
@@ -50,9 +52,9 @@ static const opt_desc capture_opts[] = {
     {"to", "To", "string", "Time", NULL, "{placeholder=now}", "End of the time range (same forms)", OFF(to)},
     {"follow", "Follow", "boolflag", "Time", NULL, NULL,
      "After the matches, keep bringing newly indexed packets, like a live capture, until stopped", OFF(follow)},
-    {"user", "User", "string", "Security", NULL, NULL, "Basic authentication user", OFF(user)},
+    {"user", "User", "string", "Security", NULL, NULL, "Basic authentication user (or ES_USER)", OFF(user)},
     {"password", "Password", "password", "Security", NULL, NULL, "Its password (or ES_PASSWORD)", OFF(password)},
-    {"api-key", "API key", "password", "Security", NULL, NULL, "An API key, base64 (or ES_API_KEY)", OFF(api_key)},
+    {"api-key", "API key", "password", "Security", NULL, NULL, "An API key, encoded or id:key (or ES_API_KEY)", OFF(api_key)},
     {"ca-file", "CA file", "fileselect", "Security", NULL, "{mustexist=true}",
      "PEM file of the certificate authority of https:// nodes", OFF(ca_file)},
     {"insecure", "Do not verify certificates", "boolflag", "Security", NULL, NULL,
@@ -126,6 +128,32 @@ static bool one_of(const char *v, const char *const *values)
     return false;
 }
 
+/* ES_USER, ES_PASSWORD, ES_API_KEY as the exporter reads them; an API key
+ * given as "id:key" is encoded (the plugin's es_api_key_encoded()). */
+static bool credentials_from_environment(esd_opts *o, char **error)
+{
+    const struct { char **value; const char *env; } vars[] = {
+        {&o->user, "ES_USER"}, {&o->password, "ES_PASSWORD"}, {&o->api_key, "ES_API_KEY"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(vars); i++)
+        if ((!*vars[i].value || !**vars[i].value) && g_getenv(vars[i].env)) {
+            g_free(*vars[i].value);
+            *vars[i].value = g_strdup(g_getenv(vars[i].env));
+        }
+    if (!o->api_key || !*o->api_key)
+        return true;
+    GError *gerr = NULL;
+    char *encoded = es_api_key_encoded(o->api_key, &gerr);
+    if (!encoded) {
+        *error = g_strdup_printf("--api-key: %s", gerr->message);
+        g_error_free(gerr);
+        return false;
+    }
+    g_free(o->api_key);
+    o->api_key = encoded;
+    return true;
+}
+
 bool esd_opts_parse(esd_opts *o, int argc, char **argv, char **error)
 {
     memset(o, 0, sizeof *o);
@@ -151,11 +179,8 @@ bool esd_opts_parse(esd_opts *o, int argc, char **argv, char **error)
                                  "auto, display-filter, query-string", "auto, dotted, underscore");
         ok = false;
     }
-    if (!o->password && g_getenv("ES_PASSWORD"))
-        o->password = g_strdup(g_getenv("ES_PASSWORD"));
-    if (!o->api_key && g_getenv("ES_API_KEY"))
-        o->api_key = g_strdup(g_getenv("ES_API_KEY"));
     g_clear_error(&gerr);
+    ok = ok && credentials_from_environment(o, error);
     g_option_context_free(ctx);
     g_free(args);
     return ok;
@@ -232,5 +257,6 @@ void esd_opts_print_help(FILE *out)
         fprintf(out, "  --%-15s %s%s%s%s\n", d->call, d->tooltip, d->def ? " [" : "", d->def ? d->def : "",
                 d->def ? "]" : "");
     }
-    fprintf(out, "\nThe password and the API key may also come from ES_PASSWORD and ES_API_KEY.\n");
+    fprintf(out, "\nThe user, the password and the API key (encoded, or id:key) may also come from ES_USER,\n"
+                 "ES_PASSWORD and ES_API_KEY.\n");
 }

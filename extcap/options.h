@@ -38,8 +38,9 @@ typedef struct esd_opts {
     bool print_query;   /* print the query instead of capturing */
 } esd_opts;
 
-/* Parses argv (left as it is) into o, defaults first; the password and the
- * API key fall back to ES_PASSWORD and ES_API_KEY.  False with *error. */
+/* Parses argv (left as it is) into o, then fills the defaults; the user,
+ * password and API key fall back to ES_USER, ES_PASSWORD and ES_API_KEY
+ * (an id:key API key is encoded).  False with *error. */
 bool esd_opts_parse(esd_opts *o, int argc, char **argv, char **error);
 void esd_opts_clear(esd_opts *o);
 

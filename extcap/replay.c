@@ -18,7 +18,7 @@
 #include "search.h"
 #include "timerange.h"
 
-#define POLL_MS 500
+#define POLL_MS 250
 /* How late a document may reach the index after its @timestamp and still
  * be followed: the exporter's batch age (1 s) plus a refresh (1 s), with
  * room to spare. */

@@ -83,7 +83,7 @@ esd_search *esd_search_open(esd_cluster *cl, const esd_search_conf *conf, char *
     s->query = g_strdup(conf->query);
     s->sort = esd_sort_json(&cl->names, conf->order);
     s->source = source_json(&cl->names);
-    s->page_size = conf->page_size ? conf->page_size : 1000;
+    s->page_size = conf->page_size ? conf->page_size : ESD_PAGE_SIZE;
     if (!conf->no_pit && has_pit(&cl->info) && !open_pit(s, &s->pit, error)) {
         esd_search_close(s);
         return NULL;

@@ -40,11 +40,16 @@ typedef bool (*esd_hit_cb)(void *ud, const esd_hit *hit);
 
 typedef enum { ESD_ORDER_TIME, ESD_ORDER_CAPTURE } esd_order;
 
+/* Hits per page: each request costs the cluster a query phase of about the
+ * same time whatever its size, so pages are large (about 7 MB of answer,
+ * the peak of esdump's memory), and stay below index.max_result_window. */
+#define ESD_PAGE_SIZE 5000
+
 typedef struct esd_search_conf {
     const char *target;   /* index, pattern, alias or data stream */
     const char *query;    /* query object as JSON text */
     esd_order order;      /* by @timestamp, or by capture and frame number */
-    unsigned page_size;   /* 0: 1000 */
+    unsigned page_size;   /* 0: ESD_PAGE_SIZE */
     bool no_pit;          /* search_after alone, even where a PIT exists */
 } esd_search_conf;
 

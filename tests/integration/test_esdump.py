@@ -17,6 +17,7 @@ import time
 import pytest
 
 import pcapfile
+import tlsfront
 from cluster import FaultProxy
 from conftest import BUILD, SHARED
 from engines import Engine, available
@@ -50,6 +51,7 @@ FILTERS = [
     ("!(tcp.port in {80, 443}) && tcp", None),
     ('http.request.method == "GET" || dns.flags.response == 0', None),
     (r'dns.qry.name matches "^www\\.(google|youtube)\\.com$"', None),
+    (r'dns.qry.name matches "^WWW\\.[b-z]+\\.COM$"', None),   # case-insensitive, a class range
     ("ipv6 && udp", None),
     ("eth.src == 00:0c:29:3c:27:19 or frame.len > 1000", None),
 ]
@@ -439,3 +441,47 @@ def test_wireshark_gui_captures_from_esdump(indexed, tshark, workdir):
                    check=False)
     assert frames_of(out) == frames_of(cap), proc.stderr.decode(errors="replace")[-2000:]
     assert shot.exists()
+
+
+FRONT_PORTS = {"tls": PORT + 20, "basic": PORT + 21, "apikey": PORT + 22, "pki": PORT + 23,
+               "plain_basic": PORT + 24, "redirect": PORT + 25, "elsewhere": PORT + 26}
+
+
+@pytest.fixture(scope="module")
+def front(indexed, workdir):
+    """nginx over HTTPS in front of the es8 node (tests/integration/tlsfront.py)."""
+    if not tlsfront.available():
+        pytest.skip("needs nginx and openssl (scripts/deps --test)")
+    f = tlsfront.Front(workdir / "esdump-front", PORT, ports=FRONT_PORTS).start()
+    yield f
+    f.stop()
+
+
+@pytest.mark.parametrize("case", ["ca-file", "insecure", "no-ca", "basic", "basic-wrong", "api-key",
+                                  "api-key-missing"])
+def test_https_and_credentials(front, workdir, case):
+    cap = SHARED / "captures" / "radius.pcap"
+    ca = ["--ca-file", front.path("ca.pem")]
+    env = dict(os.environ)
+    args, refused = {
+        "ca-file": (["--node", front.url("tls"), *ca], None),
+        "insecure": (["--node", front.url("tls"), "--insecure"], None),
+        "no-ca": (["--node", front.url("tls")], "certificate"),
+        "basic": (["--node", front.url("basic"), *ca, "--user", front.user, "--password", front.password], None),
+        "basic-wrong": (["--node", front.url("basic"), *ca, "--user", front.user, "--password", "nope"], "HTTP 401"),
+        "api-key": (["--node", front.url("apikey"), *ca], None),
+        "api-key-missing": (["--node", front.url("apikey"), *ca], "HTTP 401"),
+    }[case]
+    if case == "api-key":
+        env["ES_API_KEY"] = f"{front.key_id}:{front.key}"   # the id:key form, encoded by esdump
+    out = workdir / f"https-{case}.pcapng"
+    proc = subprocess.run([str(ESDUMP), "--extcap-interface", "esdump", "--capture", "--fifo", str(out),
+                           "--index", ALL, "--replay", cap.name, *map(str, args)],
+                          capture_output=True, env=env, timeout=120)
+    err = proc.stderr.decode(errors="replace")
+    if refused:
+        assert proc.returncode == 1 and refused in err, err
+    else:
+        assert proc.returncode == 0 and frames_of(out) == frames_of(cap), err
+    for secret in front.secrets():
+        assert secret not in err

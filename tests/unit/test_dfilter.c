@@ -113,7 +113,7 @@ static void test_strings(void)
 {
     expect("dns.qry.name contains \"go*gle\"", "{\"wildcard\":{\"dns.qry.name\":{\"value\":\"*go\\\\*gle*\"}}}");
     expect("http.host matches \"^www\\\\.[a-z]+$\"",
-           "{\"regexp\":{\"http.host\":{\"value\":\"(www\\\\.[a-z]+\\n?)\",\"flags\":\"NONE\",\"case_insensitive\":true}}}");
+           "{\"regexp\":{\"http.host\":{\"value\":\"(www\\\\.[a-zA-Z]+\\n?)\",\"flags\":\"NONE\",\"case_insensitive\":true}}}");
     expect("http.host matches \"(?-i)x\"",
            "{\"regexp\":{\"http.host\":{\"value\":\".*(x).*\",\"flags\":\"NONE\",\"case_insensitive\":false}}}");
     refused("eth.src == 00:1F:5B:FF:51:CB", "00:1f:5b:ff:51:cb");
@@ -189,7 +189,7 @@ static void test_query_string(void)
 
 static void regex_is(const char *pcre, const char *lucene)
 {
-    bool caseless = true;
+    bool caseless = true;   /* Wireshark's default */
     char *why = NULL;
     char *out = df_regex_to_lucene(pcre, &caseless, &why);
     if (!out)
@@ -207,6 +207,10 @@ static void test_regex(void)
     regex_is("(?:ab)+?|c{2,3}", ".*((ab)+|c{2,3}).*");   /* | stays inside the .* */
     regex_is("a{x}<@#", ".*(a\\{x\\}\\<\\@\\#).*");
     regex_is("(?P<n>a)\\x41", ".*((a)A).*");
+    /* Lucene folds case for single characters only: ranges get their other case */
+    regex_is("^[a-f0-9]x", "([a-f0-9A-F]x).*");
+    regex_is("[^C-E]", ".*([^C-Ec-e]).*");
+    regex_is("(?-i)[a-f]", ".*([a-f]).*");
 }
 
 int main(int argc, char **argv)
