@@ -133,6 +133,29 @@ char *es_cmdline_source(char **argv, bool *is_file)
     return out;
 }
 
+bool es_cmdline_quiet(char **argv)
+{
+    /* tshark's options that take an argument (its getopt string). */
+    static const char with_arg[] = "abBcCdeEfFGHijJKMNoOrRsStTuUwWXyYz";
+    for (int i = 1; argv && argv[i]; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (a[0] != '-' || a[1] == '-')
+            continue;
+        for (const char *c = a + 1; *c; c++) {
+            if (*c == 'q' || *c == 'Q')
+                return true;
+            if (strchr(with_arg, *c)) {
+                if (!c[1])
+                    i++;   /* its argument is the next word */
+                break;
+            }
+        }
+    }
+    return false;
+}
+
 bool es_cmdline_is_gui(char **argv)
 {
     if (!argv || !argv[0])

@@ -37,6 +37,10 @@ bool es_cmdline_sets_node(char **argv);
  * -i interfaces joined with ','; NULL if neither. */
 char *es_cmdline_source(char **argv, bool *is_file);
 
+/* True if argv has tshark's -q or -Q (no packet lines on standard
+ * output), alone or among other single-letter options ("-nq"). */
+bool es_cmdline_quiet(char **argv);
+
 /* True when the program is the Wireshark GUI rather than tshark. */
 bool es_cmdline_is_gui(char **argv);
 

@@ -208,6 +208,24 @@ static char *text_summary(const char *body, size_t len)
     return g_strstrip(out);
 }
 
+bool es_error_is_block(const char *body, size_t len)
+{
+    /* Cheap first: most error bodies are not blocks. */
+    if (!body || !g_strstr_len(body, (gssize)len, "cluster_block_exception"))
+        return false;
+    JsonNode *root = parse(body, len, NULL);
+    bool block = false;
+    if (root && JSON_NODE_HOLDS_OBJECT(root)) {
+        JsonNode *e = json_object_get_member(json_node_get_object(root), "error");
+        if (e && JSON_NODE_HOLDS_OBJECT(e))
+            block = g_strcmp0(json_object_get_string_member_with_default(json_node_get_object(e), "type",
+                                                                         NULL), "cluster_block_exception") == 0;
+    }
+    if (root)
+        json_node_unref(root);
+    return block;
+}
+
 char *es_error_summary(const char *body, size_t len)
 {
     JsonNode *root = parse(body, len, NULL);
@@ -298,7 +316,7 @@ char *es_template_body(const es_server_info *info, es_name_style style, const es
     jw_end_array(&w);
     jw_key(&w, "priority");
     jw_uint(&w, 200);
-    if (*st->data_stream) {
+    if (*st->data_stream && !(es_schema_lacks(schema) & ES_LACKS_DATA_STREAM)) {
         jw_key(&w, "data_stream");
         jw_begin_object(&w);
         jw_end_object(&w);
@@ -417,6 +435,11 @@ char *es_probe_body(unsigned features)
     jw_begin_array(&w);
     jw_string(&w, "wireshark-es-probe-*", 20);
     jw_end_array(&w);
+    if (features & ES_LACKS_DATA_STREAM) {
+        jw_key(&w, "data_stream");
+        jw_begin_object(&w);
+        jw_end_object(&w);
+    }
     jw_key(&w, "template");
     jw_begin_object(&w);
     if (features & ES_LACKS_ILM) {

@@ -48,6 +48,10 @@ bool es_bulk_response_parse(const char *body, size_t len, uint32_t n_items,
 /* The query string the exporter adds to _bulk: only what it reads back. */
 #define ES_BULK_PATH "/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
 
+/* Whether an error response body is a cluster_block_exception (a read-only
+ * cluster or index). */
+bool es_error_is_block(const char *body, size_t len);
+
 /* "type: reason" of an error response body, or a prefix of the body. */
 char *es_error_summary(const char *body, size_t len);
 

@@ -22,6 +22,7 @@
 #include "esapi.h"
 #include "flatten.h"
 #include "jsonw.h"
+#include "progress.h"
 #include "queue.h"
 #include "schema.h"
 #include "sender.h"
@@ -47,6 +48,7 @@ typedef struct pipeline {
     es_sender *sender;
     es_schema *schema;
     es_flattener *flat;
+    es_progress *progress;    /* tshark on a terminal: the live line */
     es_name_style style;
     esbuf rec;
     int64_t started_us;
@@ -178,6 +180,8 @@ static pipeline *pipeline_start(const es_settings *s)
     p->k_caplen = member_key(p, dotted ? "frame.cap_len" : "frame_cap_len", ES_MAP_LONG);
     p->k_raw = meta_key(p, "raw", ES_MAP_BINARY);
     p->flat = es_flattener_new(s, p->style, p->schema);
+    if (!X.gui && es_progress_wanted(es_cmdline_quiet(X.argv)))
+        p->progress = es_progress_start(&p->stats);
     return p;
 
 fail:
@@ -212,6 +216,7 @@ static void pipeline_stop(pipeline *p)
     if (p->sender) {
         es_server_info info;
         es_sender_stop(p->sender, p->settings.flush_timeout_s, &info);
+        es_progress_stop(p->progress);
         if (*p->settings.dump_template)
             dump_template(p, &info);
         double secs = (double)(g_get_monotonic_time() - p->started_us) / G_USEC_PER_SEC;

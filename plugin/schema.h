@@ -44,11 +44,13 @@ typedef enum {
  *   unsigned_long    -> double (range queries) with an "exact" keyword
  *                       sub-field holding every digit (field.exact:"1844...")
  *   constant_keyword -> keyword, the value then travels in each document
- *   ILM              -> no index.lifecycle.name (one message) */
+ *   ILM              -> no index.lifecycle.name (one message)
+ *   data streams     -> a plain index of the stream's name, same template */
 typedef enum {
     ES_LACKS_UNSIGNED_LONG = 1 << 0,
     ES_LACKS_CONSTANT_KEYWORD = 1 << 1,
     ES_LACKS_ILM = 1 << 2,
+    ES_LACKS_DATA_STREAM = 1 << 3,   /* Elasticsearch 7 without x-pack */
 } es_lack;
 
 /* The class of a field registered under several types: the one that

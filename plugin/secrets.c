@@ -256,10 +256,14 @@ bool es_pem_sha256(const char *pem, uint8_t out[ES_SHA256_LEN])
 {
     static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
     const char *b = strstr(pem, begin);
-    const char *e = b ? strstr(b, end) : NULL;
+    if (!b)
+        return false;
+    /* The end marker after the begin marker, not inside its dashes
+     * ("-----BEGIN CERTIFICATE-------END ...": found by fuzz_secrets). */
+    b += sizeof begin - 1;
+    const char *e = strstr(b, end);
     if (!e)
         return false;
-    b += sizeof begin - 1;
     /* g_base64_decode_step skips the line breaks between the lines. */
     gsize cap = (gsize)(e - b) / 4 * 3 + 3, n;
     guchar *der = g_malloc(cap);

@@ -11,6 +11,7 @@
 #include "deadletter.h"
 #include "http.h"
 #include "secrets.h"
+#include "progress.h"
 #include "spool.h"
 
 #define TICK_US (100 * 1000)
@@ -89,7 +90,7 @@ static void warn(es_sender *s, bool rate_limited, const char *fmt, ...)
         g_free(msg);
         return;
     }
-    fprintf(stderr, "wireshark-es: %s\n", msg);
+    es_progress_message("wireshark-es: %s", msg);
     s->last_warn_us = now;
     g_free(s->last_warn);
     s->last_warn = msg;
@@ -214,6 +215,8 @@ static unsigned probe_lacks(es_sender *s, unsigned timeout_s)
         wanted |= ES_LACKS_CONSTANT_KEYWORD;
     if (*s->settings.ilm_policy && !s->info.opensearch)
         wanted |= ES_LACKS_ILM;
+    if (*s->settings.data_stream)
+        wanted |= ES_LACKS_DATA_STREAM;
     /* Anything but a refusal (an old cluster without _simulate): use all. */
     if (probe(s, wanted, timeout_s) != 400)
         return 0;
@@ -230,6 +233,9 @@ static unsigned probe_lacks(es_sender *s, unsigned timeout_s)
             g_string_append(what, "; no constant_keyword: event.dataset goes into each document");
         if (lacks & ES_LACKS_ILM)
             g_string_append(what, "; no ILM: es.ilm_policy is not applied");
+        if (lacks & ES_LACKS_DATA_STREAM)
+            g_string_append_printf(what, "; no data streams: documents go into an index named %s",
+                                   s->settings.data_stream);
         warn(s, false, "%s %s lacks some x-pack features%s", s->info.opensearch ? "OpenSearch" : "Elasticsearch",
              s->info.version, what->str);
         g_string_free(what, TRUE);
@@ -315,9 +321,51 @@ static bool prepare_cluster(es_sender *s, unsigned timeout_s)
     return true;
 }
 
+static void warn_blocked(es_sender *s, const char *reason);
+
+/* Whether a setup request met a condition to wait out (429, 502-504, a
+ * read-only block): the mapping is then put again later, before any
+ * document that needs it, instead of being given up. */
+static bool must_wait(es_sender *s, const es_http_result *res)
+{
+    if (res->transport_error) {
+        warn(s, true, "cannot reach %s: %s; documents are kept and sent once it answers",
+             res->node, res->error);
+        es_http_node_failed(s->http, res->node);
+        return true;
+    }
+    bool blocked = es_error_is_block(res->body->str, res->body->len);
+    if (!blocked && res->status != 429 && (res->status < 502 || res->status > 504))
+        return false;
+    char *why = es_error_summary(res->body->str, res->body->len);
+    if (blocked)
+        warn_blocked(s, why);
+    else
+        warn(s, true, "%s answered HTTP %ld (%s); mappings are put again later", res->node, res->status, why);
+    g_free(why);
+    return true;
+}
+
+/* PUT of body to path; false if it must be tried again later.  A refusal
+ * for good is told (what) and given up. */
+static bool setup_put(es_sender *s, const char *path, const char *body, const char *what)
+{
+    es_http_result res;
+    es_http_request(s->http, "PUT", path, body, strlen(body), SETUP_TIMEOUT_S * 6, &res);
+    if (must_wait(s, &res))
+        return false;
+    if (res.status != 200 && res.status != 404) {
+        char *why = es_error_summary(res.body->str, res.body->len);
+        warn(s, false, "could not %s: %s", what, why);
+        g_free(why);
+    }
+    return true;
+}
+
 /* Puts the fields of the schema not mapped yet into the index template
  * (new indices) and into the existing indices of the pattern, before any
- * document that carries them.  False if the cluster could not be reached. */
+ * document that carries them.  False if that must wait (cluster away or
+ * read-only). */
 static bool update_mappings(es_sender *s)
 {
     size_t count = es_schema_count(s->schema);
@@ -325,44 +373,29 @@ static bool update_mappings(es_sender *s)
         s->mapped = count;
         return true;
     }
-    es_http_result res;
     char *name = es_template_name(es_settings_target(&s->settings));
     char *path = g_strdup_printf("/_index_template/%s", name);
     char *body = es_template_body(&s->info, s->style, &s->settings, s->schema);
-    es_http_request(s->http, "PUT", path, body, strlen(body), SETUP_TIMEOUT_S * 6, &res);
-    bool reached = !res.transport_error;
-    if (reached && res.status != 200) {
-        char *why = es_error_summary(res.body->str, res.body->len);
-        warn(s, false, "could not install index template %s: %s", name, why);
-        g_free(why);
-    }
+    char *what = g_strdup_printf("install index template %s", name);
+    bool done = setup_put(s, path, body, what);
+    g_free(what);
     g_free(body);
     g_free(path);
     g_free(name);
-
-    if (reached) {
+    if (done) {
         char *glob = es_index_glob(es_settings_target(&s->settings));
         path = g_strdup_printf("/%s/_mapping?allow_no_indices=true&ignore_unavailable=true", glob);
         body = es_mapping_body(s->schema, s->mapped, count, s->style);
-        es_http_request(s->http, "PUT", path, body, strlen(body), SETUP_TIMEOUT_S * 6, &res);
-        reached = !res.transport_error;
-        if (reached && res.status != 200 && res.status != 404) {
-            char *why = es_error_summary(res.body->str, res.body->len);
-            warn(s, false, "could not add %zu field mappings to %s: %s", count - s->mapped, glob, why);
-            g_free(why);
-        }
+        what = g_strdup_printf("add %zu field mappings to %s", count - s->mapped, glob);
+        done = setup_put(s, path, body, what);
+        g_free(what);
         g_free(body);
         g_free(path);
         g_free(glob);
     }
-    if (!reached) {
-        warn(s, true, "cannot reach %s: %s; documents are kept and sent once it answers",
-             res.node, res.error);
-        es_http_node_failed(s->http, res.node);
-        return false;
-    }
-    s->mapped = count;
-    return true;
+    if (done)
+        s->mapped = count;
+    return done;
 }
 
 typedef struct bulk_outcome {
@@ -371,20 +404,29 @@ typedef struct bulk_outcome {
     es_batch *retry;      /* items to send again */
 } bulk_outcome;
 
+/* A read-only block (disk flood stage, or an operator's): the documents are
+ * fine and wait until it is lifted, whatever the status (429 for an index
+ * past the flood stage, 403 for a block set through the API). */
+static void warn_blocked(es_sender *s, const char *reason)
+{
+    warn(s, true, "the cluster blocks writes (%s): free disk space on its nodes; Elasticsearch "
+         "lifts a flood-stage block once usage falls (or PUT <index>/_settings "
+         "{\"index.blocks.read_only_allow_delete\": null}, or the same under _cluster/settings "
+         "for cluster.blocks); documents are kept and retried", reason ? reason : "read-only");
+}
+
 static void on_item(void *ud, uint32_t i, int status, const char *type, const char *reason)
 {
     bulk_outcome *o = ud;
     es_stats *st = o->s->stats;
+    bool blocked = type && strcmp(type, "cluster_block_exception") == 0;
     if (status >= 200 && status < 300) {
         es_stats_add(&st->indexed, 1);
     } else if (status == 409) {
         es_stats_add(&st->present, 1);
-    } else if (status == 429 || status >= 500) {
-        if (type && strcmp(type, "cluster_block_exception") == 0)
-            warn(o->s, true, "the cluster blocks writes (%s): free disk space on its nodes; Elasticsearch "
-                 "lifts a flood-stage block once usage falls (or PUT <index>/_settings "
-                 "{\"index.blocks.read_only_allow_delete\": null}); documents are kept and retried",
-                 reason ? reason : "read-only index");
+    } else if (status == 429 || status >= 500 || blocked) {
+        if (blocked)
+            warn_blocked(o->s, reason);
         if (!o->retry) {
             o->retry = es_batch_new(o->batch->body.limit);
             o->retry->attempt = o->batch->attempt;
@@ -458,35 +500,79 @@ static void cluster_away(es_sender *s, es_batch *b, unsigned retry_after_s)
     s->prepare_not_before_us = g_get_monotonic_time() + backoff_us(s, 2, retry_after_s);
 }
 
+/* What a whole-request answer asks for. */
+typedef enum {
+    ANSWER_OK,
+    ANSWER_AWAY,     /* 429, 502-504, a read-only block: wait (or spool) and send again */
+    ANSWER_RETRY,    /* another 5xx: a few more attempts */
+    ANSWER_SPLIT,    /* 413: too large, send in halves */
+    ANSWER_AUTH,     /* 401, 403: credentials or privileges */
+    ANSWER_REJECT,   /* refused for good */
+} answer_kind;
+
+static answer_kind classify_status(const es_http_result *res, const es_batch *b)
+{
+    long st = res->status;
+    if (st == 200)
+        return ANSWER_OK;
+    if (st == 429 || st == 502 || st == 503 || st == 504)
+        return ANSWER_AWAY;
+    /* A cluster made read-only answers 403 too: not a credentials problem. */
+    if (es_error_is_block(res->body->str, res->body->len))
+        return ANSWER_AWAY;
+    if (st == 413 && b->n_items > 1)
+        return ANSWER_SPLIT;
+    if (st == 401 || st == 403)
+        return ANSWER_AUTH;
+    if (st >= 500 && b->attempt + 1 < SERVER_ERROR_ATTEMPTS)
+        return ANSWER_RETRY;
+    return ANSWER_REJECT;
+}
+
+/* No HTTP answer: refused for good (TLS, redirect), or try again later. */
+static void on_transport_error(es_sender *s, es_batch *b, const es_http_result *res)
+{
+    es_stats_add(&s->stats->failures, 1);
+    es_http_node_failed(s->http, res->node);
+    if (res->refused) {
+        if (!s->fatal)
+            warn(s, false, "%s: %s; delivery stopped", res->node, res->error);
+        stop_delivery(s);
+        drop_batch(s, b, s->stop_reason);
+    } else if (spooling(s) || b->spool_id) {
+        warn(s, true, "%s: %s; spooling to %s until it answers", res->node, res->error,
+             es_spool_dir(s->spool));
+        cluster_away(s, b, 0);
+    } else {
+        warn(s, true, "%s: %s; retrying", res->node, res->error);
+        schedule_retry(s, b, 0);
+    }
+}
+
+static void reject_request(es_sender *s, es_batch *b, const es_http_result *res, const char *why)
+{
+    warn(s, true, "%s rejected a bulk request of %u documents: HTTP %ld %s", res->node,
+         b->n_items, res->status, why);
+    es_stats_add(&s->stats->rejected, b->n_items);
+    char *reason = g_strdup_printf("HTTP %ld %s", res->status, why);
+    es_stats_reason(s->stats, reason);
+    dead_letters(s, b, (int)res->status, "request_rejected", why);
+    g_free(reason);
+    es_batch_free(b);
+}
+
 static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_bytes)
 {
     es_sender *s = ud;
     es_batch *b = tag;
     es_stats_add(&s->stats->requests, 1);
     es_stats_add(&s->stats->wire_bytes, wire_bytes);
-
     if (res->transport_error) {
-        es_stats_add(&s->stats->failures, 1);
-        es_http_node_failed(s->http, res->node);
-        if (res->refused) {
-            if (!s->fatal)
-                warn(s, false, "%s: %s; delivery stopped", res->node, res->error);
-            stop_delivery(s);
-            drop_batch(s, b, s->stop_reason);
-            return;
-        }
-        if (spooling(s) || b->spool_id) {
-            warn(s, true, "%s: %s; spooling to %s until it answers", res->node, res->error,
-                 es_spool_dir(s->spool));
-            cluster_away(s, b, 0);
-            return;
-        }
-        warn(s, true, "%s: %s; retrying", res->node, res->error);
-        schedule_retry(s, b, 0);
+        on_transport_error(s, b, res);
         return;
     }
-    bool retryable = res->status == 429 || res->status == 502 || res->status == 503 || res->status == 504;
-    if ((spooling(s) || b->spool_id) && retryable) {
+    answer_kind kind = classify_status(res, b);
+    if (kind == ANSWER_AWAY && (spooling(s) || b->spool_id)) {
         es_stats_add(&s->stats->failures, 1);
         warn(s, true, "%s answered HTTP %ld; spooling to %s until it takes documents again", res->node,
              res->status, es_spool_dir(s->spool));
@@ -498,34 +584,27 @@ static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_
         es_spool_done(s->spool, b->spool_id);
         b->spool_id = 0;
     }
-    if (res->status == 200) {
+    if (kind == ANSWER_OK) {
         finish_bulk(s, b, res);
         return;
     }
     es_stats_add(&s->stats->failures, 1);
     char *why = es_error_summary(res->body->str, res->body->len);
-    if (retryable) {
+    if (kind == ANSWER_AWAY && es_error_is_block(res->body->str, res->body->len))
+        warn_blocked(s, why);
+    else if (kind == ANSWER_AWAY || kind == ANSWER_RETRY)
         warn(s, true, "%s answered HTTP %ld (%s); retrying", res->node, res->status, why);
+    if (kind == ANSWER_AWAY || kind == ANSWER_RETRY) {
         schedule_retry(s, b, res->retry_after_s);
-    } else if (res->status == 413 && b->n_items > 1) {
+    } else if (kind == ANSWER_SPLIT) {
         split_batch(s, b);
-    } else if (res->status == 401 || res->status == 403) {
+    } else if (kind == ANSWER_AUTH) {
         auth_refused(s, res);
         char *reason = g_strdup_printf("HTTP %ld %s", res->status, why);
         drop_batch(s, b, reason);
         g_free(reason);
-    } else if (res->status >= 500 && b->attempt + 1 < SERVER_ERROR_ATTEMPTS) {
-        warn(s, true, "%s answered HTTP %ld (%s); retrying", res->node, res->status, why);
-        schedule_retry(s, b, res->retry_after_s);
     } else {
-        warn(s, true, "%s rejected a bulk request of %u documents: HTTP %ld %s", res->node,
-             b->n_items, res->status, why);
-        es_stats_add(&s->stats->rejected, b->n_items);
-        char *reason = g_strdup_printf("HTTP %ld %s", res->status, why);
-        es_stats_reason(s->stats, reason);
-        dead_letters(s, b, (int)res->status, "request_rejected", why);
-        g_free(reason);
-        es_batch_free(b);
+        reject_request(s, b, res, why);
     }
     g_free(why);
 }

@@ -8,7 +8,8 @@ GET / and the node's modules; an index whose mapping uses long, keyword,
 ip, date_nanos, unsigned_long, copy_to and alias (the field types the
 plugin's templates use); a bulk request; searches on each field; a point
 in time paged with search_after (OpenSearch's _search/point_in_time or
-Elasticsearch's _pit).  Prints one line per feature.  Exits 1 when
+Elasticsearch's _pit); best_compression; a data stream; then probes of
+more field types and APIs.  Prints one line per feature.  Exits 1 when
 something every engine must do fails; a field type or API the engine
 lacks is reported, not fatal."""
 import json
@@ -18,6 +19,19 @@ import urllib.request
 
 INDEX = "smoke-engine"
 OPTIONAL_TYPES = {"unsigned_long": {"type": "unsigned_long"}, "date_nanos": {"type": "date_nanos"}}
+# Field types only probed: does a mapping with them pass?
+PROBED_TYPES = {
+    "constant_keyword": {"type": "constant_keyword", "value": "x"},
+    "flattened": {"type": "flattened"},
+    "flat_object": {"type": "flat_object"},
+    "wildcard": {"type": "wildcard"},
+    "match_only_text": {"type": "match_only_text"},
+    "scaled_float": {"type": "scaled_float", "scaling_factor": 100},
+    "version": {"type": "version"},
+}
+# APIs only probed: the status of a GET.
+PROBED_APIS = ["/_data_stream", "/_resolve/index/*", "/_ilm/policy", "/_plugins/_ism/policies",
+               "/_license", "/_xpack", "/_component_template"]
 
 
 def call(base, method, path, body=None, ndjson=False):
@@ -32,6 +46,8 @@ def call(base, method, path, body=None, ndjson=False):
             return r.status, json.loads(r.read() or b"{}")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
+    except OSError as e:
+        return 599, {"error": f"{method} {path}: {e}"}
 
 
 class Report:
@@ -137,6 +153,55 @@ def modules_at_work(base, rep):
     rep.line(doc.get("client") == "10.1.2.3", "ingest pipeline with grok", "" if doc.get("client") else error_of(res))
 
 
+def best_compression(base, rep):
+    # Elasticsearch 8.16 and later store such indices with zstd, a native
+    # library a distribution ships in lib/platform.
+    name = INDEX + "-zstd"
+    call(base, "DELETE", "/" + name)
+    status, body = call(base, "PUT", "/" + name,
+                        {"settings": {"number_of_replicas": 0, "index.codec": "best_compression"}})
+    if status == 200:
+        status, body = call(base, "PUT", f"/{name}/_doc/1?refresh=true", {"m": "x" * 1000})
+    if status in (200, 201):
+        status, body = call(base, "POST", f"/{name}/_flush")
+    if status == 200:
+        status, body = call(base, "GET", f"/{name}/_doc/1")
+    ok = status == 200 and body.get("_source", {}).get("m") == "x" * 1000
+    rep.line(ok, "index.codec best_compression (written, flushed, read)", "" if ok else error_of(body))
+    call(base, "DELETE", "/" + name)
+
+
+def probes(base, rep):
+    name = INDEX + "-probe"
+    for field, spec in PROBED_TYPES.items():
+        call(base, "DELETE", "/" + name)
+        status, body = call(base, "PUT", "/" + name, {"mappings": {"properties": {"f": spec}}})
+        rep.line(status == 200, f"field type {field}", "" if status == 200 else error_of(body))
+    call(base, "DELETE", "/" + name)
+    for path in PROBED_APIS:
+        status, body = call(base, "GET", path)
+        rep.line(status == 200, f"GET {path}", "" if status == 200 else f"{status} {error_of(body)}")
+
+
+def data_stream(base, rep):
+    # Without the _data_stream API (Elastic's data-streams module) a data
+    # stream made here stays: the name is fixed so that it is made once.
+    name = INDEX + "-ds"
+    template = {"index_patterns": [name + "*"], "data_stream": {}, "priority": 500,
+                "template": {"settings": {"number_of_replicas": 0}}}
+    status, body = call(base, "PUT", "/_index_template/" + name, template)
+    if status == 200:
+        doc = json.dumps({"@timestamp": "2024-01-01T00:00:00Z", "n": 1})
+        status, body = call(base, "POST", f"/{name}/_bulk?refresh=true", '{"create":{}}\n' + doc + "\n", ndjson=True)
+        status = 201 if status == 200 and not body.get("errors") else status
+    if status == 201:
+        status, body = call(base, "GET", f"/{name}/_count")
+    ok = status == 200 and body.get("count", 0) >= 1
+    rep.line(ok, "data stream through an index template and bulk create", "" if ok else error_of(body))
+    call(base, "DELETE", "/_data_stream/" + name)
+    call(base, "DELETE", "/_index_template/" + name)
+
+
 def open_pit(base):
     status, body = call(base, "POST", f"/{INDEX}/_search/point_in_time?keep_alive=1m")
     if status == 200 and "pit_id" in body:
@@ -196,6 +261,9 @@ def main():
         bulk(base, rep, usable)
         searches(base, rep, usable)
         modules_at_work(base, rep)
+        best_compression(base, rep)
+        data_stream(base, rep)
+        probes(base, rep)
         point_in_time(base, rep)
     call(base, "DELETE", "/" + INDEX)
     sys.exit(1 if rep.fatal else 0)

@@ -1,11 +1,13 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A small client for the cluster under test, through Elasticsearch's public
-REST API only, so the suite runs against the project's test server or a real
-Elasticsearch/OpenSearch (ES_URL=...)."""
+REST API only (a real Elasticsearch/OpenSearch: tests/engines or ES_URL),
+and the servers of tests/esserver: the fault proxy and the fast sink."""
 
 import base64
 import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +17,7 @@ import urllib.error
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SERVER = ROOT / "tests" / "esserver" / "esserver.py"
+ESSERVER = ROOT / "tests" / "esserver"
 
 
 class Cluster:
@@ -59,12 +61,19 @@ class Cluster:
     def docs(self, pattern):
         """Every document as {"_index", "_id", "_source"}, sorted by capture
         and frame (search_after paging, so any number of documents)."""
+        return [{"_index": h["_index"], "_id": h["_id"], "_source": h["_source"]} for h in self._hits(pattern)]
+
+    def ids(self, pattern):
+        """The _id of every document (sources stay on the server)."""
+        return [h["_id"] for h in self._hits(pattern, source=False)]
+
+    def _hits(self, pattern, source=True):
         self.refresh(pattern)
-        out, after = [], None
+        after = None
         sort = [{f: {"order": "asc", "unmapped_type": "keyword" if "capture" in f else "long"}}
                 for f in ("es.capture_id", "frame.number", "es_capture_id", "frame_number")]
         while True:
-            body = {"size": 5000, "query": {"match_all": {}}, "sort": sort}
+            body = {"size": 5000, "query": {"match_all": {}}, "sort": sort, "_source": source}
             if after:
                 body["search_after"] = after
             status, res = self.request(
@@ -72,8 +81,8 @@ class Cluster:
             assert status == 200, res
             hits = res["hits"]["hits"]
             if not hits:
-                return out
-            out.extend({"_index": h["_index"], "_id": h["_id"], "_source": h["_source"]} for h in hits)
+                return
+            yield from hits
             after = hits[-1]["sort"]
 
     def mappings(self, pattern):
@@ -90,39 +99,52 @@ class Cluster:
             self.request("DELETE", f"/{row['index']}")
 
 
-class LocalCluster(Cluster):
-    """The project's test server, started in its own process."""
+def server_ports():
+    """The ports tests/esserver's servers may take: ES_TEST_PORTS (A-B)
+    but the last ten (the engines', engines.py), else any free one."""
+    text = os.environ.get("ES_TEST_PORTS")
+    if not text:
+        return "0"
+    low, high = (int(n) for n in text.split("-"))
+    return f"{low}-{high - 10}"
 
-    def __init__(self, mode="es8", port=0, **opts):
-        self.mode = mode
-        self.port = port
-        self.opts = opts
-        self.proc = None
-        super().__init__("http://127.0.0.1:0", user=opts.get("user"), password=opts.get("password"),
-                         api_key=opts.get("api_key"))
+
+def flags(options):
+    """Keyword options as command-line flags: delay_ms=300 -> --delay-ms 300."""
+    out = []
+    for key, value in options.items():
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            out.append(flag)
+        elif value not in (None, False):
+            out += [flag, str(value)]
+    return out
+
+
+class LocalServer(Cluster):
+    """One of tests/esserver's servers, in a process of its own."""
+
+    script = None
+
+    def __init__(self, *args):
+        self.args = list(args)
+        self.proc = self.tmp = None
+        super().__init__("http://127.0.0.1:0")
 
     def start(self):
-        tmp = tempfile.mkdtemp(prefix="esserver-")
-        port_file = os.path.join(tmp, "port")
-        cmd = [sys.executable, str(SERVER), "--host", "127.0.0.1", "--port", str(self.port),
-               "--port-file", port_file, "--mode", self.mode]
-        for k, v in self.opts.items():
-            flag = "--" + k.replace("_", "-")
-            if v is True:
-                cmd.append(flag)
-            elif v not in (None, False):
-                cmd += [flag, str(v)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.tmp = tmp = pathlib.Path(tempfile.mkdtemp(prefix="esserver-"))
+        port_file, self.stderr = tmp / "port", tmp / "stderr"
+        cmd = [sys.executable, str(self.script), "--port", server_ports(), "--port-file", str(port_file), *self.args]
+        with open(self.stderr, "wb") as err:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
         deadline = time.time() + 20
-        while time.time() < deadline:
-            if os.path.exists(port_file) and open(port_file).read().strip():
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError("test server exited: " + self.proc.stderr.read().decode())
+        while not port_file.exists():
+            if self.proc.poll() is not None or time.time() > deadline:
+                err = self.stderr.read_text()[-2000:]
+                self.stop()
+                raise RuntimeError(f"{self.script.name} did not start:\n{err}")
             time.sleep(0.05)
-        else:
-            raise RuntimeError("test server did not start")
-        self.port = int(open(port_file).read().strip())
+        self.port = int(port_file.read_text())
         self.url = f"http://127.0.0.1:{self.port}"
         return self
 
@@ -133,7 +155,14 @@ class LocalCluster(Cluster):
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
         self.proc = None
+        if self.tmp:
+            err = self.stderr.read_text(errors="replace")
+            if "Traceback" in err:              # shown with the test's output
+                print(f"{self.script.name} stderr:\n{err[-4000:]}")
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
 
     def __enter__(self):
         return self.start()
@@ -141,24 +170,41 @@ class LocalCluster(Cluster):
     def __exit__(self, *exc):
         self.stop()
 
-    def stats(self):
-        return self.request("GET", "/_test/stats")[1]
 
-    def requests(self):
-        """The last 200 requests: method, path, status, bytes on the wire,
-        Content-Encoding, decoded body bytes."""
-        return self.request("GET", "/_test/requests")[1]
+class FaultProxy(LocalServer):
+    """tests/esserver/faultproxy.py in front of a real node (a Cluster):
+    faults by keyword, as its flags (bulk_429_ratio=0.2, read_only_seconds=6,
+    ...); credentials pass through."""
+
+    script = ESSERVER / "faultproxy.py"
+
+    def __init__(self, upstream, seed=0, **faults):
+        super().__init__("--upstream", upstream.url, "--seed", str(seed), *flags(faults))
+        self.upstream = upstream
+        self.headers = dict(upstream.headers)
 
     def set_faults(self, **faults):
-        status, body = self.request("POST", "/_test/faults", faults)
+        """Changes faults (None: back to the default); *_seconds windows
+        start now."""
+        status, body = self.request("POST", "/_proxy/faults", faults)
         assert status == 200, body
-
-    def docs(self, pattern):
-        status, body = self.request("GET", f"/_test/docs?index={pattern}")
-        assert status == 200, body
-        if isinstance(body, (bytes, str)):
-            text = body.decode() if isinstance(body, bytes) else body
-            return [json.loads(line) for line in text.split("\n") if line.strip()]
-        if isinstance(body, dict):
-            return body.get("docs", [])
         return body
+
+    def stats(self):
+        """requests, bulk_requests, items_forwarded, items_withheld,
+        upstream_errors, faults {kind: count}, active (the faults now)."""
+        return self.request("GET", "/_proxy/stats")[1]
+
+    def requests(self, last=200):
+        """The last requests: method, path, status, bytes (on the wire),
+        encoding (Content-Encoding), body_bytes (decoded), fault, ms."""
+        return self.request("GET", f"/_proxy/requests?last={last}")[1]
+
+
+class FastSink(LocalServer):
+    """tests/esserver/fastsink.py: the benchmark's counting sink."""
+
+    script = ESSERVER / "fastsink.py"
+
+    def stats(self):
+        return self.request("GET", "/_sink/stats")[1]

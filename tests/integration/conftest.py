@@ -1,9 +1,10 @@
 """Shared fixtures for the integration tests: tshark with the plugin from the
-build tree, the Elasticsearch-compatible test server (or a real cluster given
-by ES_URL), and the captures in ../shared."""
+build tree, the real engines (or a real cluster given by ES_URL), the fault
+proxy in front of a real engine, and the captures in ../shared."""
 
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "esserver"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from cluster import Cluster, LocalCluster  # noqa: E402
+from cluster import Cluster, FaultProxy  # noqa: E402
 from engines import Engine, available, from_environment  # noqa: E402
 
 BUILD = pathlib.Path(os.environ.get("ES_BUILD_DIR", ROOT / "build"))
@@ -118,22 +119,46 @@ def cluster(engine):
 
 
 @pytest.fixture
-def local_server():
-    """A fresh test server, for tests that need its fault injection or its
-    request log (skipped against a real cluster)."""
-    if os.environ.get("ES_URL"):
-        pytest.skip("needs the test server (fault injection / request log)")
-
-    def start(**opts):
-        return LocalCluster(**opts).start()
-
+def faulty(engine):
+    """faulty(seed=0, **faults): the fault proxy (tests/esserver/faultproxy.py)
+    in front of the session's real Elasticsearch 8 node (its .upstream),
+    stopped after the test."""
     started = []
 
-    def factory(**opts):
-        c = start(**opts)
-        started.append(c)
-        return c
+    def start(**faults):
+        proxy = FaultProxy(engine("es8"), **faults).start()
+        started.append(proxy)
+        return proxy
 
-    yield factory
-    for c in started:
-        c.stop()
+    yield start
+    for proxy in started:
+        proxy.stop()
+
+
+@pytest.fixture
+def prefix(request, engine):
+    """An index prefix of this test's own, from its name: indices named
+    PREFIX-..., cleaned from the session's Elasticsearch 8 node before and
+    after the test."""
+    name = "it-" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
+    node = engine("es8")
+    node.clean(name + "-")
+    yield name
+    node.clean(name + "-")
+
+
+FIGURES = []
+
+
+@pytest.fixture(scope="session")
+def figures():
+    """figures(line): a measured figure, printed at the end of the run (the
+    numbers the README and the issues quote come from there)."""
+    return FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

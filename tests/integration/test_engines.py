@@ -101,12 +101,13 @@ def queried(request, engine, tshark):
 
 
 @pytest.mark.parametrize("query,display_filter", QUERIES, ids=[q for q, _ in QUERIES])
-def test_query_equals_display_filter(query, display_filter, queried, tshark):
+def test_query_equals_display_filter(query, display_filter, queried, tshark, figures):
     server, underscore = queried
     want = filter_frames(tshark, display_filter)
     got = search_frames(server, "q-wireshark", in_style(query, underscore), underscore)
     assert want, f"{display_filter} selects nothing: the case proves nothing"
     assert got == want, f"only in Elasticsearch: {sorted(got - want)[:10]}, only in tshark: {sorted(want - got)[:10]}"
+    figures(f"{server.version()['number']} query {query!r}: {len(got)} hits = tshark -Y {display_filter!r}")
 
 
 def test_frame_time_alias_range(queried, tshark):
@@ -120,7 +121,7 @@ def test_frame_time_alias_range(queried, tshark):
     assert want and got == want
 
 
-def test_reindex_is_already_present(engine, tshark):
+def test_reindex_is_already_present(engine, tshark, figures):
     """create with the capture's deterministic _id: a second run adds no
     document, and says so."""
     server = from_environment() or engine("es8")
@@ -132,6 +133,8 @@ def test_reindex_is_already_present(engine, tshark):
         s = summary(proc.stderr)
         assert (s["indexed"], s["present"]) == ((frames, 0) if run == 0 else (0, frames))
     assert server.count("re-*") == frames
+    figures(f"{server.version()['number']} re-index of {capture.name}: {frames} already present, "
+            f"{server.count('re-*')} documents")
 
 
 def test_gzip_bodies(engine, tshark):
@@ -194,3 +197,34 @@ def test_cluster_node_stopped_mid_run(tshark, workdir):
         assert run.returncode == 0, err.decode()[-2000:]
         assert s["indexed"] + s["present"] == frames and s["rejected"] == 0 and s["dropped"] == 0, err.decode()
         assert cluster.count("three") == frames + capinfos_frames(SHARED / "captures" / "http-simple-get.pcap")
+
+
+def test_cluster_read_only_block_waited_out(engine, tshark):
+    """A cluster made read-only through the API answers every write 403
+    cluster_block_exception (not a credentials problem): the exporter says
+    what is wrong, keeps the documents and the mappings they need, and
+    delivers everything once the block is lifted."""
+    if from_environment():
+        pytest.skip("needs a local engine")
+    server = engine("es8")
+    server.clean("ro-")
+    tshark.run(["-r", str(SHARED / "captures" / "http-simple-get.pcap"), "-q", "-X", f"es.node={server.url}",
+                "-X", "es.index=ro-%Y"])
+    block = {"persistent": {"cluster.blocks.read_only_allow_delete": True}}
+    lift = {"persistent": {"cluster.blocks.read_only_allow_delete": None}}
+    assert server.request("PUT", "/_cluster/settings", block)[0] == 200
+    lifter = threading.Timer(8.0, server.request, args=("PUT", "/_cluster/settings", lift))
+    lifter.start()
+    try:
+        capture = SHARED / "captures" / "smb-smbclient.pcap"
+        frames = capinfos_frames(capture)
+        proc = tshark.run(["-r", str(capture), "-q", "-X", f"es.node={server.url}", "-X", "es.index=ro-%Y",
+                           "-X", "es.flush_timeout_s=120"], timeout=300)
+    finally:
+        lifter.join()
+        server.request("PUT", "/_cluster/settings", lift)
+    err = proc.stderr.decode()
+    s = summary(proc.stderr)
+    assert s["indexed"] == frames and s["rejected"] == 0 and s["dropped"] == 0, err[-2000:]
+    assert "the cluster blocks writes" in err and "credentials" not in err and "stopped" not in err, err
+    assert server.count("ro-*") == frames + capinfos_frames(SHARED / "captures" / "http-simple-get.pcap")

@@ -87,7 +87,7 @@ def spool_docs(spool):
 
 
 @pytest.mark.parametrize("resend,sig", [("next-run", signal.SIGINT), ("script", signal.SIGTERM)])
-def test_cluster_down_for_the_whole_live_capture(resend, sig, tshark, local_server, workdir, can_capture):
+def test_cluster_down_for_the_whole_live_capture(resend, sig, tshark, engine, prefix, workdir, can_capture):
     """Nothing answers at the node for the whole capture: the capture never
     waits, every frame goes to the spool, Ctrl-C (or SIGTERM) ends it at
     once and says so; once a cluster is up, the next run (or
@@ -96,7 +96,7 @@ def test_cluster_down_for_the_whole_live_capture(resend, sig, tshark, local_serv
     spool = workdir / f"spool-{resend}"
     dead = f"http://127.0.0.1:{free_port()}"
     proc = tshark.popen(["-i", "lo", "-f", f"udp port {port}", "-q", "-X", f"es.node={dead}",
-                         "-X", "es.index=down-%Y", "-X", f"es.spool_dir={spool}", "-X", "es.bulk_age_ms=200"],
+                         "-X", f"es.index={prefix}-%Y", "-X", f"es.spool_dir={spool}", "-X", "es.bulk_age_ms=200"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(3)
     send_udp(port, 300, "down")
@@ -109,12 +109,12 @@ def test_cluster_down_for_the_whole_live_capture(resend, sig, tshark, local_serv
     assert spool_docs(spool) == captured
     assert stop_seconds < 20                       # no waiting out the flush timeout
 
-    server = local_server(mode="es8")
+    node = engine("es8")
     if resend == "next-run":
         from conftest import SHARED
         from helpers import capinfos_frames
         capture = SHARED / "captures" / "http-simple-get.pcap"
-        out = tshark.run(["-r", str(capture), "-q", "-X", f"es.node={server.url}", "-X", "es.index=down-%Y",
+        out = tshark.run(["-r", str(capture), "-q", "-X", f"es.node={node.url}", "-X", f"es.index={prefix}-%Y",
                           "-X", f"es.spool_dir={spool}"])
         s = summary(out.stderr)
         assert b"sent first" in out.stderr
@@ -122,31 +122,32 @@ def test_cluster_down_for_the_whole_live_capture(resend, sig, tshark, local_serv
         assert s["indexed"] == expected
     else:
         from conftest import ROOT
-        res = subprocess.run([str(ROOT / "scripts" / "resend-spool"), str(spool), server.url],
+        res = subprocess.run([str(ROOT / "scripts" / "resend-spool"), str(spool), node.url],
                              capture_output=True, text=True)
         assert res.returncode == 0, res.stderr
         assert f"{captured} documents delivered, 0 rejected" in res.stdout
         expected = captured
     assert not list(spool.glob("*.ndjson"))
-    docs = server.docs("down-*")
-    ids = [d["_id"] for d in docs]
+    ids = node.ids(f"{prefix}-*")
     assert len(ids) == expected and len(set(ids)) == expected
 
 
-def test_ctrl_c_with_a_briefly_down_cluster(tshark, local_server, workdir, can_capture):
+def test_ctrl_c_with_a_briefly_down_cluster(tshark, faulty, prefix, workdir, can_capture):
     """The cluster goes away for a few seconds in the middle of a live
-    capture: frames captured meanwhile wait in the spool and are sent when
-    it is back; after Ctrl-C every captured frame is in it, once."""
-    server = local_server(mode="es8")
+    capture (the fault proxy in front of it stops listening): frames
+    captured meanwhile wait in the spool and are sent when it is back;
+    after Ctrl-C every captured frame is in it, once."""
+    proxy = faulty()
+    node = proxy.upstream
     port = 40000 + (os.getpid() + 13) % 20000
     spool = workdir / "spool-brief"
-    proc = tshark.popen(["-i", "lo", "-f", f"udp port {port}", "-q", "-X", f"es.node={server.url}",
-                         "-X", "es.index=brief-%Y", "-X", f"es.spool_dir={spool}", "-X", "es.bulk_age_ms=200"],
+    proc = tshark.popen(["-i", "lo", "-f", f"udp port {port}", "-q", "-X", f"es.node={proxy.url}",
+                         "-X", f"es.index={prefix}-%Y", "-X", f"es.spool_dir={spool}", "-X", "es.bulk_age_ms=200"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(3)
     send_udp(port, 100, "before")
-    before = wait_for(lambda: server.count("brief-*") >= 100, 10)
-    server.set_faults(down_seconds=4)
+    before = wait_for(lambda: node.count(f"{prefix}-*") >= 100, 10)
+    proxy.set_faults(down_seconds=4)
     time.sleep(0.5)
     send_udp(port, 150, "during")
     time.sleep(5)                                  # back up
@@ -157,7 +158,7 @@ def test_ctrl_c_with_a_briefly_down_cluster(tshark, local_server, workdir, can_c
     s = summary(err)
     assert s["frames"] == captured and s["dropped"] == 0 and s["rejected"] == 0, err.decode()[-1500:]
     assert s["indexed"] + s["present"] == captured
-    ids = [d["_id"] for d in server.docs("brief-*")]
+    ids = node.ids(f"{prefix}-*")
     assert len(ids) == captured and len(set(ids)) == captured
     assert b"spooling to" in err                      # the outage was met, not slept through
     assert not list(spool.glob("*.ndjson"))           # everything that waited went out

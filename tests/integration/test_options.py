@@ -101,18 +101,19 @@ def test_password_from_environment_not_command_line(tshark, workdir):
 
 
 @pytest.mark.parametrize("compression", ["gzip", "off", "auto"])
-def test_compression(compression, tshark, local_server):
-    """gzip bodies reach the server whole; auto means off for a node on this
-    machine (the CPU costs more than the loopback saves)."""
-    server = local_server(mode="es8")
+def test_compression(compression, tshark, faulty, prefix):
+    """gzip bodies reach the cluster compressed (the fault proxy's request
+    log, no faults) and the real node takes them; auto means off for a node
+    on this machine (the CPU costs more than the loopback saves)."""
+    proxy = faulty()
     capture = SHARED / "captures" / "espcap-test_http.pcap"
     frames = capinfos_frames(capture)
-    proc = tshark.run(["-r", str(capture), "-q", "-X", f"es.node={server.url}",
-                       "-X", f"es.compression={compression}", "-X", "es.index=gz-%Y"])
+    proc = tshark.run(["-r", str(capture), "-q", "-X", f"es.node={proxy.url}",
+                       "-X", f"es.compression={compression}", "-X", f"es.index={prefix}-%Y"])
     s = summary(proc.stderr)
     assert s["indexed"] == frames and s["rejected"] == s["dropped"] == 0
-    assert len(server.docs("gz-*")) == frames
-    bulks = [r for r in server.requests() if r["path"].startswith("/_bulk")]
+    assert len(set(proxy.upstream.ids(f"{prefix}-*"))) == frames
+    bulks = [r for r in proxy.requests() if r["path"].startswith("/_bulk")]
     assert bulks and all(r["status"] == 200 for r in bulks)
     if compression == "gzip":
         assert all(r["encoding"] == "gzip" and r["bytes"] * 3 < r["body_bytes"] for r in bulks)

@@ -1,5 +1,6 @@
-"""The Debian package: builds with CPack, installs into Wireshark's global
-plugin folder, indexes a capture, and purges cleanly."""
+"""The Debian package: builds with CPack, installs the plugin and esdump into
+Wireshark's global plugin and extcap folders, indexes a capture, and purges
+cleanly."""
 
 import os
 import pathlib
@@ -23,11 +24,15 @@ def test_deb_install_index_purge(workdir):
     files = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True).stdout
     plugin = next("/" + line.split()[-1].lstrip("./") for line in files.splitlines()
                   if line.endswith("/epan/wireshark-es.so"))
+    extcap = next("/" + line.split()[-1].lstrip("./") for line in files.splitlines()
+                  if line.endswith("/extcap/esdump"))
     try:
         subprocess.run(["dpkg", "-i", str(deb)], check=True, capture_output=True)
         listed = subprocess.run(["tshark", "-G", "plugins"], capture_output=True, text=True).stdout
         assert any(line.startswith("wireshark-es.so") and "0.1.0" in line and plugin in line
                    for line in listed.splitlines()), listed
+        interfaces = subprocess.run(["tshark", "-D"], capture_output=True, text=True).stdout
+        assert "esdump (Elasticsearch)" in interfaces, interfaces
         ndjson = workdir / "deb.ndjson"
         proc = subprocess.run(["tshark", "-r", str(SAMPLE), "-q", "-X", f"es.node=file:{ndjson}"],
                               capture_output=True, check=True)
@@ -35,7 +40,7 @@ def test_deb_install_index_purge(workdir):
         assert len(ndjson.read_text().split("\n")) == 2 * 44 + 1
     finally:
         subprocess.run(["dpkg", "--purge", "wireshark-es"], check=True, capture_output=True)
-    assert not pathlib.Path(plugin).exists()
+    assert not pathlib.Path(plugin).exists() and not pathlib.Path(extcap).exists()
     assert subprocess.run(["dpkg", "-s", "wireshark-es"], capture_output=True).returncode != 0
 
 

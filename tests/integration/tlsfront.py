@@ -39,9 +39,10 @@ def fingerprint(pem):
 
 
 class Front:
-    def __init__(self, root, upstream_port):
+    def __init__(self, root, upstream_port, ports=None):
         self.dir = pathlib.Path(root)
         self.upstream = upstream_port
+        self.ports = ports or PORTS   # another test module's own ports: same names
         self.user = "elastic"
         self.password = "pw-" + secrets.token_urlsafe(12)
         self.key_id = "wses-key-" + secrets.token_hex(4)
@@ -56,7 +57,7 @@ class Front:
 
     def url(self, name, host="localhost"):
         scheme = "http" if name == "plain_basic" else "https"
-        return f"{scheme}://{host}:{PORTS[name]}"
+        return f"{scheme}://{host}:{self.ports[name]}"
 
     def path(self, name):
         return self.dir / name
@@ -102,7 +103,7 @@ class Front:
                  "proxy_read_timeout 120s;")
 
         def server(name, body, ssl=True, host="127.0.0.1"):
-            return (f"server {{ listen {host}:{PORTS[name]}{' ssl' if ssl else ''}; "
+            return (f"server {{ listen {host}:{self.ports[name]}{' ssl' if ssl else ''}; "
                     f"access_log {d}/access-{name}.log wses; {body} }}\n")
 
         denied = '{"error":{"type":"security_exception","reason":"unable to authenticate with provided credentials"}}'
@@ -125,7 +126,7 @@ class Front:
             + server("pki", f"ssl_client_certificate {d}/ca.pem; ssl_verify_client on; location / {{ {proxy} }}")
             + server("plain_basic", f"auth_basic es; auth_basic_user_file {d}/htpasswd; location / {{ {proxy} }}",
                      ssl=False)
-            + server("redirect", f"location / {{ return 302 https://{ELSEWHERE}:{PORTS['elsewhere']}$request_uri; }}")
+            + server("redirect", f"location / {{ return 302 https://{ELSEWHERE}:{self.ports['elsewhere']}$request_uri; }}")
             + server("elsewhere", f"location / {{ {proxy} }}", host=ELSEWHERE)
             + "}\n")
 
@@ -144,7 +145,7 @@ class Front:
                 raise RuntimeError("nginx exited: " + self.proc.stderr.read().decode()
                                    + (self.dir / "error.log").read_text()[-2000:])
             try:
-                socket.create_connection(("127.0.0.1", PORTS["redirect"]), timeout=1).close()
+                socket.create_connection(("127.0.0.1", self.ports["redirect"]), timeout=1).close()
                 return self
             except OSError:
                 time.sleep(0.1)

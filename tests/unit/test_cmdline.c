@@ -80,6 +80,20 @@ static void test_no_arguments(void)
     g_free(src);
 }
 
+static void test_quiet(void)
+{
+    char *a[] = {"tshark", "-r", "x.pcap", "-q", NULL};
+    char *b[] = {"tshark", "-nQ", "-r", "x.pcap", NULL};
+    char *c[] = {"tshark", "-r", "-q", "-Y", "ip", NULL};        /* a file named -q */
+    char *d[] = {"tshark", "-X", "es.node=h", "-rq.pcap", "-o", "x:-q", NULL};
+    char *e[] = {"tshark", "--", "-q", NULL};
+    g_assert_true(es_cmdline_quiet(a));
+    g_assert_true(es_cmdline_quiet(b));
+    g_assert_false(es_cmdline_quiet(c));
+    g_assert_false(es_cmdline_quiet(d));
+    g_assert_false(es_cmdline_quiet(e));
+}
+
 static void test_capid(void)
 {
     char *dir = g_dir_make_tmp("capid-XXXXXX", NULL);
@@ -117,6 +131,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cmdline/sets-node", test_sets_node);
     g_test_add_func("/cmdline/source", test_source);
     g_test_add_func("/cmdline/no-arguments", test_no_arguments);
+    g_test_add_func("/cmdline/quiet", test_quiet);
     g_test_add_func("/capid/file-and-live", test_capid);
     return g_test_run();
 }
