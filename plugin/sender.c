@@ -184,7 +184,8 @@ static void auth_refused(es_sender *s, const es_http_result *res)
         warn(s, false, "%s wants credentials (HTTP %ld, %s): set es.user with its password (ES_PASSWORD or "
              "es.secrets_file), or es.api_key (ES_API_KEY); delivery stopped", res->node, res->status, why);
     else if (res->status == 401)
-        warn(s, false, "%s refused the credentials of %s (HTTP 401, %s); delivery stopped", res->node, who, why);
+        warn(s, false, "%s refused the credentials of %s (HTTP 401, %s): check the password (ES_PASSWORD, "
+             "es.secrets_file) or the API key (ES_API_KEY); delivery stopped", res->node, who, why);
     else
         warn(s, false, "%s refused a request of %s (HTTP 403, %s): it lacks a privilege (create_doc, "
              "manage_index_templates, monitor); delivery stopped", res->node, who, why);
