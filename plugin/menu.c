@@ -64,7 +64,7 @@ static void append_server(GString *out, es_sender *snd)
     g_string_append_printf(out, "Field names:      %s\n", style_names[st.style]);
     g_string_append_printf(out, "Spooled:          %" G_GUINT64_FORMAT "%s%s\n", st.spooled,
                            st.spooled ? " documents in " : "", st.spooled ? st.spool_dir : "");
-    g_string_append_printf(out, "Last error:       %s\n", st.last_error ? st.last_error : "none");
+    g_string_append_printf(out, "Last warning:     %s\n", st.last_error ? st.last_error : "none");
     if (st.dead_letter)
         g_string_append_printf(out, "Dead-letter file: %s (%" G_GUINT64_FORMAT " documents)\n", st.dead_letter,
                                st.dead_letters);
