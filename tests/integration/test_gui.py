@@ -132,12 +132,12 @@ class Gui:
         x, y, w, h = self.geometry(window)
         self.click((x + w - offset_from_right, y + h - 24))
 
-    def screenshot(self, name):
+    def screenshot(self, name, crop="940x640+0+0"):
         folder = os.environ.get("ES_SCREENSHOTS")
         if folder:
             path = pathlib.Path(folder).resolve() / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["import", "-window", "root", "-crop", "940x640+0+0", str(path)], env=self.env,
+            subprocess.run(["import", "-window", "root", "-crop", crop, str(path)], env=self.env,
                            check=True, timeout=30)
 
 
@@ -243,3 +243,28 @@ def test_gui_test_connection_names_wrong_node(gui, cluster):
     x, y, w, h = g.geometry(window)
     g.click((x + w // 2, y + h // 3))   # clears the selection the copy made
     g.screenshot("test-connection.png")
+
+
+def test_gui_preference_page(gui, cluster, tshark):
+    """Every setting has a description (what Wireshark shows as the
+    preference's tooltip and writes into its preferences file); the page
+    under Edit › Preferences › Protocols › ES Export is the screenshot."""
+    out = tshark.run(["-G", "defaultprefs"]).stdout.decode()
+    blocks = re.findall(r"((?:^#.*\n)+?)^#?(es\.[a-z_]+):", out, re.M)
+    assert len(blocks) >= 30
+    for comment, name in blocks:
+        description = comment.strip().splitlines()[0].lstrip("# ")
+        assert len(description.split()) >= 4, f"{name}: {description!r}"
+
+    g = gui(f"es.enabled: FALSE\nes.node: {cluster.url}\n")
+    g.click((78, 30))                     # Edit
+    g.click((134, 566))                   # Preferences…
+    prefs = g.wait_window("Preferences")
+    g.xdotool("windowsize", prefs, 1240, 860)
+    time.sleep(1)
+    g.click((64, 156))                    # Protocols
+    g.xdotool("key", "Right", "sleep", 1, "type", "--delay", 40, "ES Export")
+    time.sleep(1.5)
+    g.xdotool("mousemove", 340, 85)       # the node setting: its description shows as a tooltip
+    time.sleep(2.5)
+    g.screenshot("preferences.png", crop="1240x860+0+0")
