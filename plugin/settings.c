@@ -181,6 +181,10 @@ const es_opt_desc es_opts[] = {
     {"spool_mib", "Spool limit (MiB)",
      "The spool holds at most this much; frames past it are dropped and counted",
      ES_OPT_UINT, F(spool_mib), 4096, 1, 1048576, NULL, NULL},
+    {"kibana_url", "Kibana URL",
+     "Where Tools > Elasticsearch > Open in Kibana points the browser: Discover with the capture's "
+     "time range and the display filter (its data view's ID must be the index pattern, e.g. packets-*)",
+     ES_OPT_STRING, F(kibana_url), 0, 0, 0, "http://localhost:5601", NULL},
 };
 #undef F
 
