@@ -10,10 +10,18 @@
 #include "menu.h"
 
 #include "compat.h"
+#include <cfile.h>
+#include <epan/frame_data_sequence.h>
 #include <epan/funnel.h>
+#include <epan/plugin_if.h>
+#include <epan/proto.h>
 
 #include "conncheck.h"
+#include "dfilter2dsl.h"
+#include "esapi.h"
 #include "export.h"
+#include "kibana.h"
+#include "mapping.h"
 #include "sender.h"
 #include "stats.h"
 
@@ -236,12 +244,119 @@ static void on_export_now(gpointer data)
     g_string_free(msg, TRUE);
 }
 
+/* How the exporter maps a Wireshark field, for the translator (names in
+ * the index's style; underscore names are looked up with dots). */
+static df_type field_type(void *ud, const char *name)
+{
+    (void)ud;
+    header_field_info *hf = proto_registrar_get_byname(name);
+    if (!hf) {
+        char *dotted = g_strdelimit(g_strdup(name), "_", '.');
+        hf = proto_registrar_get_byname(dotted);
+        g_free(dotted);
+    }
+    if (!hf)
+        return DF_ABSENT;
+    if (hf->type == FT_PROTOCOL)
+        return DF_PROTOCOL;
+    switch (es_map_class_of(hf->type)) {
+    case ES_MAP_LONG: case ES_MAP_ULONG: return DF_LONG;
+    case ES_MAP_DOUBLE: return DF_DOUBLE;
+    case ES_MAP_BOOLEAN: return DF_BOOLEAN;
+    case ES_MAP_DATE: return DF_DATE;
+    case ES_MAP_IP: return DF_IP;
+    case ES_MAP_KEYWORD: return DF_KEYWORD;
+    case ES_MAP_BYTES: return DF_BYTES;
+    default: return DF_OTHER;
+    }
+}
+
+typedef struct time_span {
+    double from, to;
+    bool known;
+} time_span;
+
+static double ts_seconds(const nstime_t *t)
+{
+    return (double)t->secs + t->nsecs / 1e9;
+}
+
+static void *capture_span(capture_file *cf, void *data)
+{
+    time_span *span = data;
+    frame_data *first = cf->provider.frames ? frame_data_sequence_find(cf->provider.frames, 1) : NULL;
+    frame_data *last = first ? frame_data_sequence_find(cf->provider.frames, cf->count) : NULL;
+    if (first && last) {
+        span->from = ts_seconds(&first->abs_ts);
+        span->to = ts_seconds(&last->abs_ts);
+        span->known = true;
+    }
+    return span;
+}
+
+/* The display filter as query DSL; NULL (and why in msg) if it has none or
+ * it cannot be translated. */
+static char *filter_dsl(const funnel_ops_t *ops, const es_settings *s, GString *msg)
+{
+    const char *filter = ops->get_filter ? ops->get_filter(ops->ops_id) : NULL;
+    if (!filter || !*filter)
+        return NULL;
+    bool underscore = s->name_style == ES_NAMES_UNDERSCORE;
+    char *dsl = NULL, *err = NULL;
+    if (df_translate(filter, underscore, field_type, NULL, &dsl, &err))
+        return dsl;
+    g_string_append_printf(msg, "The display filter \"%s\" cannot be translated into a query (%s): "
+                           "Discover shows the capture's whole time range without it.\n", filter, err);
+    g_free(err);
+    return NULL;
+}
+
+/* Discover for the open capture's time range (the last day without one)
+ * and display filter; what could not be translated is said in msg. */
+static char *kibana_url(const funnel_ops_t *ops, const es_settings *s, GString *msg)
+{
+    time_span span = {0};
+    plugin_if_get_capture_file(capture_span, &span);
+    double now = (double)g_get_real_time() / G_USEC_PER_SEC;
+    char *dsl = filter_dsl(ops, s, msg);
+    char *view = es_index_glob(es_settings_target(s));
+    char *url = es_kibana_discover_url(s->kibana_url, view, span.known ? span.from : now - 86400,
+                                       span.known ? span.to : now, dsl, dsl ? ops->get_filter(ops->ops_id) : NULL);
+    g_free(view);
+    g_free(dsl);
+    return url;
+}
+
+static void on_open_kibana(gpointer data)
+{
+    (void)data;
+    const funnel_ops_t *ops = funnel_get_funnel_ops();
+    if (!ops || !ops->browser_open_url)
+        return;
+    es_settings s;
+    GString *msg = g_string_new(NULL);
+    if (usable_settings(&s, msg)) {
+        GString *notes = g_string_new(NULL);
+        char *url = kibana_url(ops, &s, notes);
+        bool opened = ops->browser_open_url(url);
+        g_string_append_printf(msg, "%s\n%s\n\n%s", opened ? "Opened in the browser:" :
+                               "The browser could not be started; the address:", url, notes->str);
+        g_string_free(notes, TRUE);
+        g_free(url);
+        es_settings_clear(&s);
+    }
+    show_text(open_window("Elasticsearch export: open in Kibana"), msg->str);
+    g_string_free(msg, TRUE);
+}
+
 void es_menu_register(es_menu_settings_fn settings)
 {
     menu_settings = settings;
     funnel_register_menu("Elasticsearch/Status", REGISTER_TOOLS_GROUP_UNSORTED, on_status, NULL, NULL, FALSE);
     funnel_register_menu("Elasticsearch/Test connection", REGISTER_TOOLS_GROUP_UNSORTED, on_test_connection,
                          NULL, NULL, FALSE);
+    funnel_register_menu("Elasticsearch/Open in Kibana", REGISTER_TOOLS_GROUP_UNSORTED, on_open_kibana, NULL, NULL,
+                         FALSE);
     funnel_register_menu("Elasticsearch/Export now", REGISTER_TOOLS_GROUP_UNSORTED, on_export_now, NULL, NULL,
                          FALSE);
 }

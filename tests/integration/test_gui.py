@@ -23,7 +23,8 @@ CAPTURE = SHARED / "captures" / "dns-tcp.pcap"
 # the main window at its default place, menus sorted by name.
 TOOLS_MENU = (555, 30)
 ELASTICSEARCH_ITEM = (606, 105)
-MENU_ITEMS = {name: (778, 104 + 25 * i) for i, name in enumerate(["Export now", "Status", "Test connection"])}
+MENU_ITEMS = {name: (778, 104 + 25 * i) for i, name in enumerate(["Export now", "Open in Kibana", "Status",
+                                                                      "Test connection"])}
 
 
 def write_prefs(home, prefs_text):
@@ -57,7 +58,7 @@ def display_number():
 class Gui:
     """Wireshark (as nobody) on an Xvfb display, driven with xdotool."""
 
-    def __init__(self, tshark, home, capture):
+    def __init__(self, tshark, home, capture, env=None):
         for tool in ("wireshark", "Xvfb", "xdotool", "xclip", "import"):
             if not shutil.which(tool):
                 pytest.skip(f"{tool} is needed")
@@ -70,7 +71,7 @@ class Gui:
         gui = tshark.__class__(home)
         self.log = open(home.parent / f"{home.name}.log", "wb")
         self.proc = gui.popen(["-r", str(capture)], program="wireshark",
-                              env={"DISPLAY": self.display, "XDG_RUNTIME_DIR": str(home)},
+                              env={"DISPLAY": self.display, "XDG_RUNTIME_DIR": str(home), **(env or {})},
                               stdout=self.log, stderr=subprocess.STDOUT)
         self.main = self.wait_window(capture.name)
         time.sleep(3)
@@ -145,9 +146,9 @@ class Gui:
 def gui(tshark, workdir, request):
     started = []
 
-    def start(prefs_text, capture=CAPTURE):
+    def start(prefs_text, capture=CAPTURE, env=None):
         home = write_prefs(workdir / f"gui-{request.node.name}", prefs_text)
-        started.append(Gui(tshark, home, capture))
+        started.append(Gui(tshark, home, capture, env))
         return started[-1]
 
     yield start
@@ -268,3 +269,51 @@ def test_gui_preference_page(gui, cluster, tshark):
     g.xdotool("mousemove", 340, 85)       # the node setting: its description shows as a tooltip
     time.sleep(2.5)
     g.screenshot("preferences.png", crop="1240x860+0+0")
+
+
+def apply_display_filter(g, text):
+    g.click((300, 95))
+    g.xdotool("key", "ctrl+a", "type", "--delay", 30, text)
+    g.xdotool("key", "Return")
+    time.sleep(2)
+
+
+def test_gui_open_in_kibana(gui, cluster, tshark, workdir):
+    """The browser (a fake xdg-open recording its argument) gets Discover
+    with the capture's time range and the display filter as a query; a
+    filter with no query equivalent is left out, and the window says so."""
+    fakebin = workdir / "fakebin"
+    fakebin.mkdir(exist_ok=True)
+    urls = fakebin / "urls.txt"
+    urls.write_text("")
+    os.chmod(urls, 0o666)
+    opener = fakebin / "xdg-open"
+    opener.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" >> {urls}\n")
+    opener.chmod(0o755)
+    times = tshark.run(["-r", str(CAPTURE), "-T", "fields", "-e", "frame.time_epoch"]).stdout.split()
+    first, last = float(times[0]), float(times[-1])
+    g = gui(f"es.enabled: FALSE\nes.node: {cluster.url}\nes.index: it-gui-kb-%Y.%m.%d\n"
+            "es.kibana_url: http://kibana.test:5601/\n",
+            env={"PATH": f"{fakebin}:{os.environ['PATH']}"})
+    apply_display_filter(g, "dns && ip.src == 10.2.95.39")
+    g.choose("Open in Kibana")
+    window = g.wait_window("open in Kibana")
+    deadline = time.time() + 10
+    while time.time() < deadline and not urls.read_text():
+        time.sleep(0.5)
+    url = urls.read_text().split()[0]
+    start = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(first)) + f".{int(first * 1000) % 1000:03d}Z"
+    assert url.startswith(f"http://kibana.test:5601/app/discover#/?_g=(time:(from:'{start}',to:'"), url
+    assert "index:'it-gui-kb-*'" in url
+    assert "type:custom" in url and "'ip.src':'10.2.95.39'" in url and "alias:'dns%20%26%26%20ip.src" in url, url
+    assert url in g.window_text(window)
+    g.press_button(window, 52)
+
+    apply_display_filter(g, "frame[0:2] == 00:00")
+    g.choose("Open in Kibana")
+    window = g.wait_window("open in Kibana")
+    time.sleep(2)
+    url = urls.read_text().split()[-1]
+    assert "filters" not in url and "index:'it-gui-kb-*'" in url, url
+    text = g.window_text(window)
+    assert "cannot be translated" in text and "frame[0:2]" in text, text
