@@ -189,19 +189,19 @@ def test_gui_exports_opened_capture(tshark, cluster, gui_home, workdir):
 def test_gui_export_now_and_status(gui, cluster):
     """Export off: Export now sends the open capture; Status shows what the
     server holds; a second Export now duplicates nothing."""
-    cluster.delete("it-gui-menu-*")
+    cluster.delete("wsgui-*")
     frames = capinfos_frames(CAPTURE)
-    g = gui(f"es.enabled: FALSE\nes.node: {cluster.url}\nes.index: it-gui-menu-%Y.%m.%d\n")
+    g = gui(f"es.enabled: FALSE\nes.node: {cluster.url}\nes.index: wsgui-%Y.%m.%d\n")
     time.sleep(2)
-    assert cluster.count("it-gui-menu-*") == 0, "export was off: nothing may be sent at opening"
+    assert cluster.count("wsgui-*") == 0, "export was off: nothing may be sent at opening"
     g.open_elasticsearch_menu()
     g.screenshot("tools-menu.png")
     g.click(MENU_ITEMS["Export now"])
     done = g.wait_window("export now")
     deadline = time.time() + 30
-    while time.time() < deadline and cluster.count("it-gui-menu-*") < frames:
+    while time.time() < deadline and cluster.count("wsgui-*") < frames:
         time.sleep(0.5)
-    assert cluster.count("it-gui-menu-*") == frames
+    assert cluster.count("wsgui-*") == frames
     g.press_button(done, 52)
 
     g.choose("Status")
@@ -210,7 +210,7 @@ def test_gui_export_now_and_status(gui, cluster):
     g.screenshot("status.png")
     text = g.window_text(status)
     assert "Export:           off" in text
-    assert field(text, "Indexed") == cluster.count("it-gui-menu-*") == frames
+    assert field(text, "Indexed") == cluster.count("wsgui-*") == frames
     assert field(text, "Exported") == frames
     assert field(text, "Rejected") == field(text, "Dropped") == field(text, "Queued") == 0
     assert "Server:           Elasticsearch" in text
@@ -219,7 +219,7 @@ def test_gui_export_now_and_status(gui, cluster):
     g.choose("Export now")
     again = g.wait_window("export now")
     time.sleep(2)
-    assert cluster.count("it-gui-menu-*") == frames
+    assert cluster.count("wsgui-*") == frames
     text = g.window_text(again)
     assert field(text, "Indexed") + field(text, "Already present") + field(text, "Queued") == frames
     assert field(text, "Indexed") == 0
