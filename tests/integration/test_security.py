@@ -582,7 +582,7 @@ def test_scripts_pin_and_encrypted_client_key(indexed, front, secdir, encrypted_
     assert proc.returncode == 0 and b"-> OK" in proc.stdout, proc.stderr
 
 
-def test_no_secret_in_any_output_or_file(tshark, front, secdir, es):
+def test_no_secret_in_any_output_or_file(tshark, front, secdir, es, figures):
     """Runs that write everything the plugin, esdump and the scripts write
     (dumped template, dead letters, a spool and its template, esdump's
     pcapng files, extcap config and debug output, the scripts' output),
@@ -629,5 +629,8 @@ def test_no_secret_in_any_output_or_file(tshark, front, secdir, es):
         needle = secret.encode()
         hits += [f"output {i}" for i, out in enumerate(OUTPUTS) if needle in out]
         hits += [str(p) for p in files if p.suffix != ".secrets" and needle in p.read_bytes()]
+    pcapngs = [p for p in files if p.name.startswith("esdump-")]
+    figures(f"secrets grep: {len(front.secrets()) + 1} secret forms in {len(OUTPUTS)} outputs and {len(files)} "
+            f"files ({len(pcapngs)} esdump pcapng): {len(hits)} hits")
     assert hits == [], hits
     assert len(OUTPUTS) >= 6 and len(files) >= 3     # its own runs at least
