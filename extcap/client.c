@@ -17,6 +17,7 @@ struct esd_client {
     char *nodes_text;
     char *user, *password, *ca_file, *ca_dir, *client_cert, *client_key, *client_key_password;
     char *who;
+    char **secrets;          /* es_secret_forms(): scrubbed from error answers, which get printed */
     char **ca_pem;           /* per node: the certificate of its chain the pin matched */
     bool pinned;
     uint8_t pin[ES_SHA256_LEN];
@@ -75,6 +76,7 @@ esd_client *esd_client_new(const esd_client_conf *conf, volatile sig_atomic_t *s
     c->pinned = conf->ca_fingerprint && es_fingerprint_parse(conf->ca_fingerprint, c->pin);
     c->ca_pem = g_new0(char *, c->n_nodes + 1);
     c->who = es_credentials_identity(c->user, conf->api_key);
+    c->secrets = es_secret_forms(c->user, c->password, conf->api_key);
     c->insecure = conf->insecure;
     c->timeout_s = conf->timeout_s ? (long)conf->timeout_s : 120;
     c->stop = stop;
@@ -110,6 +112,9 @@ void esd_client_free(esd_client *c)
     g_free(c->client_cert);
     g_free(c->client_key);
     g_free(c->who);
+    for (char **p = c->secrets; *p; p++)
+        memset(*p, 0, strlen(*p));
+    g_strfreev(c->secrets);
     g_strfreev(c->ca_pem);
     g_free(c);
 }
@@ -220,6 +225,8 @@ bool esd_client_request(esd_client *c, const char *method, const char *path,
         if (rc == CURLE_OK) {
             curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &r->status);
             r->node = node;
+            if (r->status >= 300)   /* error answers end up in messages */
+                es_redact(r->body, c->secrets);
             ok = true;
             goto out;
         }
