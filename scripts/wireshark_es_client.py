@@ -140,7 +140,11 @@ def peer_chain(url, s):
             return [ssl.DER_cert_to_PEM_cert(c if isinstance(c, bytes) else c.public_bytes(ssl._ssl.ENCODING_DER))
                     for c in tls.get_unverified_chain()]
     cmd = ["openssl", "s_client", "-connect", f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-           "-servername", host, "-showcerts"]
+           "-showcerts"]
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        cmd += ["-servername", host]    # SNI names hosts, not addresses
     if s["client_cert"]:
         cmd += ["-cert", s["client_cert"], "-key", s["client_key"] or s["client_cert"]]
     env = dict(os.environ)
@@ -148,10 +152,14 @@ def peer_chain(url, s):
         env["WSES_KEY_PASSWORD"] = s["client_key_password"]   # not on the command line, where ps shows it
         cmd += ["-pass", "env:WSES_KEY_PASSWORD"]
     try:
-        out = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=20, env=env).stdout
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=20, env=env)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise urllib.error.URLError(f"fetching its certificate chain for ES_CA_FINGERPRINT: {e}") from None
-    return re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\n?", out.decode(), re.S)
+    chain = re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\n?", proc.stdout.decode(), re.S)
+    if not chain and proc.returncode != 0:
+        why = (proc.stderr.decode(errors="replace").strip().splitlines() or ["no TLS handshake"])[-1]
+        raise urllib.error.URLError(f"fetching its certificate chain for ES_CA_FINGERPRINT: openssl s_client: {why}")
+    return chain
 
 
 def pinned_ca(url, s):
