@@ -62,6 +62,8 @@ static int list_dlts(void)
  * dialog still opens, with the current value. */
 static char **targets(const esd_opts *o)
 {
+    if (o->connection_error)
+        return NULL;
     esd_client_conf cc;
     esd_opts_client_conf(o, &cc);
     cc.timeout_s = 5;

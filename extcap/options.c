@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <unistd.h>
+
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "client.h"
 #include "secrets.h"
@@ -226,7 +230,7 @@ static char *node_url(const char *item, char **error)
     char *url = NULL;
     if (g_str_has_prefix(item, "cloud:") && item[6 + strspn(item + 6, "0123456789")] != '\0') {
         if (!(url = es_cloud_id_url(item + 6, &gerr)))
-            *error = option_error(gerr, "es.cloud_id", "--node cloud:");
+            *error = option_error(gerr, "es.cloud_id", "--cloud-id");
     } else if (es_url_has_userinfo(item)) {
         *error = g_strdup_printf("--node: \"...@%s\" has credentials in it, which would show in messages; "
                                  "give --user and the password (ES_PASSWORD or --secrets-file) or --api-key",
@@ -251,6 +255,27 @@ static bool check_node(const esd_opts *o, const char *url, char **error)
                                  "network unencrypted; use https://, or give --allow-plain-http-auth to send "
                                  "them anyway", url, o->api_key && *o->api_key ? "the API key" : "user and password");
     return *error == NULL;
+}
+
+/* The TLS files are readable, said before any connection (as the plugin's
+ * check_files()). */
+static bool check_files(const esd_opts *o, char **error)
+{
+    const struct { const char *option, *path; bool dir; } files[] = {
+        {"--ca-file", o->ca_file, false}, {"--ca-dir", o->ca_dir, true},
+        {"--client-cert", o->client_cert, false}, {"--client-key", o->client_key, false},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        const char *p = files[i].path;
+        if (!p || !*p || (g_access(p, R_OK) == 0 &&
+                          g_file_test(p, files[i].dir ? G_FILE_TEST_IS_DIR : G_FILE_TEST_IS_REGULAR)))
+            continue;
+        *error = g_strdup_printf("%s: cannot read %s: %s", files[i].option, p,
+                                 g_access(p, R_OK) != 0 ? g_strerror(errno)
+                                 : files[i].dir ? "not a directory" : "not a regular file");
+        return false;
+    }
+    return true;
 }
 
 /* --cloud-id or cloud:ID nodes become URLs; every node is checked. */
@@ -317,7 +342,17 @@ bool esd_opts_parse(esd_opts *o, int argc, char **argv, char **error)
         ok = false;
     }
     g_clear_error(&gerr);
-    ok = ok && secrets_from_file(o, error) && settings_from_environment(o, error) && check_connection(o, error);
+    char *why = NULL;
+    if (ok && !(secrets_from_file(o, &why) && settings_from_environment(o, &why) && check_files(o, &why) &&
+                check_connection(o, &why))) {
+        /* The dialog still opens, to mend the setting, without asking the cluster. */
+        if (o->config || o->reload_option) {
+            o->connection_error = why;
+        } else {
+            *error = why;
+            ok = false;
+        }
+    }
     g_option_context_free(ctx);
     g_free(args);
     return ok;
@@ -328,7 +363,8 @@ void esd_opts_clear(esd_opts *o)
     char **strings[] = {&o->extcap_version, &o->interface, &o->fifo, &o->capture_filter, &o->reload_option,
                         &o->control_in, &o->control_out, &o->node, &o->index, &o->names, &o->query,
                         &o->syntax, &o->replay, &o->from, &o->to, &o->cloud_id, &o->user, &o->secrets_file,
-                        &o->ca_file, &o->ca_dir, &o->ca_fingerprint, &o->client_cert, &o->client_key};
+                        &o->ca_file, &o->ca_dir, &o->ca_fingerprint, &o->client_cert, &o->client_key,
+                        &o->connection_error};
     char **secrets[] = {&o->password, &o->api_key, &o->client_key_password};
     for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
         g_clear_pointer(strings[i], g_free);

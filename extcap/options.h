@@ -37,6 +37,7 @@ typedef struct esd_opts {
     int max_packets, page_size;
     bool conversations, follow, insecure, allow_plain_http_auth;
     bool print_query;   /* print the query instead of capturing */
+    char *connection_error;   /* --extcap-config: why the cluster must not be asked (see esd_opts_parse) */
 } esd_opts;
 
 /* Parses argv (left as it is) into o, then fills the defaults.  As the
@@ -46,7 +47,9 @@ typedef struct esd_opts {
  * ES_CA_DIR, ES_CA_FINGERPRINT, ES_CLIENT_CERT and ES_CLIENT_KEY (an id:key
  * API key is encoded); --cloud-id and cloud:ID nodes become URLs; a pin
  * needs https:// and verification; credentials over plain http:// go only
- * to this machine unless --allow-plain-http-auth.  False with *error. */
+ * to this machine unless --allow-plain-http-auth.  False with *error;
+ * for --extcap-config and --extcap-reload-option a failed connection check
+ * is o->connection_error instead, so the dialog opens to mend it. */
 bool esd_opts_parse(esd_opts *o, int argc, char **argv, char **error);
 
 struct esd_client_conf;

@@ -141,8 +141,9 @@ static void test_secrets_and_environment(void)
     clean_environment();
     char *path = secrets_file("user = u1\npassword = p1\nclient_key_password = k1\n", 0600);
     g_setenv("ES_PASSWORD", "from-env", TRUE);
-    g_setenv("ES_CLIENT_KEY", "/k.pem", TRUE);
-    g_setenv("ES_CA_DIR", "/cas", TRUE);
+    char *dir = g_path_get_dirname(path);
+    g_setenv("ES_CLIENT_KEY", path, TRUE);   /* files that exist: they are checked */
+    g_setenv("ES_CA_DIR", dir, TRUE);
     /* the command line, then the file, then the environment */
     g_assert_true(parse(&o, &err, "--node", "https://es1:9200", "--user", "u0", "--secrets-file", path, NULL));
     g_assert_cmpstr(o.user, ==, "u0");
@@ -150,8 +151,8 @@ static void test_secrets_and_environment(void)
     g_assert_cmpstr(o.client_key_password, ==, "k1");
     esd_client_conf cc;
     esd_opts_client_conf(&o, &cc);
-    g_assert_cmpstr(cc.client_key, ==, "/k.pem");
-    g_assert_cmpstr(cc.ca_dir, ==, "/cas");
+    g_assert_cmpstr(cc.client_key, ==, path);
+    g_assert_cmpstr(cc.ca_dir, ==, dir);
     g_assert_cmpstr(cc.client_key_password, ==, "k1");
     g_assert_cmpstr(cc.user, ==, "u0");
     esd_opts_clear(&o);
@@ -164,9 +165,31 @@ static void test_secrets_and_environment(void)
     g_free(want);
     g_free(err);
     esd_opts_clear(&o);
+    g_chmod(path, 0600);
+    g_setenv("ES_CA_FILE", dir, TRUE);
+    g_assert_false(parse(&o, &err, "--node", "https://es1:9200", NULL));
+    g_assert_nonnull(strstr(err, "--ca-file: cannot read"));
+    g_assert_nonnull(strstr(err, "not a regular file"));
+    g_free(err);
+    esd_opts_clear(&o);
     g_unlink(path);
     g_free(path);
+    g_free(dir);
     clean_environment();
+}
+
+/* The dialog opens whatever the settings; the cluster is then not asked. */
+static void test_config_with_a_refused_setting(void)
+{
+    esd_opts o;
+    char *err;
+    clean_environment();
+    g_assert_true(parse(&o, &err, "--extcap-config", "--node", "http://10.0.0.5:9200", "--user", "u", NULL));
+    g_assert_nonnull(strstr(o.connection_error, "is not on this machine"));
+    esd_opts_clear(&o);
+    g_assert_true(parse(&o, &err, "--extcap-config", "--node", "http://127.0.0.1:9200", "--user", "u", NULL));
+    g_assert_null(o.connection_error);
+    esd_opts_clear(&o);
 }
 
 int main(int argc, char **argv)
@@ -176,5 +199,6 @@ int main(int argc, char **argv)
     g_test_add_func("/options/nodes", test_nodes);
     g_test_add_func("/options/pin", test_pin);
     g_test_add_func("/options/secrets-and-environment", test_secrets_and_environment);
+    g_test_add_func("/options/config-with-a-refused-setting", test_config_with_a_refused_setting);
     return g_test_run();
 }
