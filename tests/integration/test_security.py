@@ -18,6 +18,7 @@ import warnings
 
 import pytest
 
+import cli
 import helpers
 import tlsfront
 from conftest import BUILD, ROOT, SHARED
@@ -580,6 +581,20 @@ def test_scripts_pin_and_encrypted_client_key(indexed, front, secdir, encrypted_
     proc = run_script("check-index", front.url("pki"), CAPTURE, "sec-%Y",
                       env={**pki, "ES_CA_FILE": "", "ES_CA_FINGERPRINT": fp, "ES_CLIENT_KEY_PASSWORD": KEY_PASSPHRASE})
     assert proc.returncode == 0 and b"-> OK" in proc.stdout, proc.stderr
+
+
+def test_index_script_passes_the_settings_to_tshark(indexed, tshark, front, secdir):
+    """wireshark-es-index: its own requests and every tshark run it starts
+    use the pin and the secrets file (user and password in it)."""
+    wrapper = cli.tshark_wrapper(tshark, secdir)
+    f = write_secrets(secdir, "index.secrets", f"user=elastic\npassword={front.password}\n")
+    before = len(front.access_log("basic"))
+    proc = run_script("wireshark-es-index", "--tshark", wrapper, "--node", front.url("basic"), "--force",
+                      "--ca-fingerprint", tlsfront.fingerprint(front.path("ca.pem")), "--secrets-file", f,
+                      "-X", "es.index=sec-%Y", CAPTURE, env={})
+    out = (proc.stdout + proc.stderr).decode()
+    assert proc.returncode == 0 and "(1 indexed, 0 skipped as already in the cluster or empty, 0 failed)" in out, out
+    assert len([l for l in front.access_log("basic")[before:] if "_bulk" in l and l.startswith("200")]) >= 1
 
 
 def test_no_secret_in_any_output_or_file(tshark, front, secdir, es, figures):
