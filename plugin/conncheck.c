@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "esapi.h"
 #include "http.h"
 #include "schema.h"
@@ -107,6 +109,42 @@ static void check_blocks(GString *out, es_http *h, const es_settings *s, unsigne
     g_free(glob);
 }
 
+/* The index patterns of the first template in a GET _index_template
+ * answer, comma-joined; NULL if there are none. */
+static char *template_patterns(const char *body)
+{
+    JsonParser *parser = json_parser_new();
+    char *out = NULL;
+    if (json_parser_load_from_data(parser, body, -1, NULL)) {
+        JsonNode *n = json_path_query("$.index_templates[0].index_template.index_patterns[*]",
+                                      json_parser_get_root(parser), NULL);
+        JsonArray *a = n ? json_node_get_array(n) : NULL;
+        GString *joined = g_string_new(NULL);
+        for (guint i = 0; a && i < json_array_get_length(a); i++)
+            g_string_append_printf(joined, "%s%s", i ? "," : "", json_array_get_string_element(a, i));
+        out = joined->len ? g_string_free(joined, FALSE) : (g_string_free(joined, TRUE), NULL);
+        if (n)
+            json_node_unref(n);
+    }
+    g_object_unref(parser);
+    return out;
+}
+
+/* Present, and for the pattern documents go to; or why not. */
+static void describe_template(GString *out, const es_settings *s, const char *name, const char *body,
+                              es_schema *schema)
+{
+    char *want = es_index_glob(es_settings_target(s));   /* as es_template_body() writes it */
+    char *have = template_patterns(body);
+    if (g_strcmp0(have, want) == 0)
+        g_string_append_printf(out, "  template %s: present, %zu fields\n", name, es_schema_fields(schema));
+    else
+        g_string_append_printf(out, "  PROBLEM template %s differs: it applies to %s, documents go to %s\n", name,
+                               have ? have : "no index pattern", want);
+    g_free(have);
+    g_free(want);
+}
+
 static void check_template(GString *out, es_http *h, const es_settings *s, unsigned timeout_s)
 {
     char *name = es_template_name(es_settings_target(s));
@@ -114,8 +152,10 @@ static void check_template(GString *out, es_http *h, const es_settings *s, unsig
     es_http_result res;
     es_http_request(h, "GET", path, NULL, 0, timeout_s, &res);
     es_schema *schema = es_schema_new();
-    if (!res.transport_error && res.status == 200 && es_template_seed(res.body->str, res.body->len, schema))
-        g_string_append_printf(out, "  template %s: present, %zu fields\n", name, es_schema_fields(schema));
+    if (!res.transport_error && res.status == 200) {
+        es_template_seed(res.body->str, res.body->len, schema);   /* its fields, if it has any */
+        describe_template(out, s, name, res.body->str, schema);
+    }
     else if (!res.transport_error && res.status == 404)
         g_string_append_printf(out, "  template %s: missing%s\n", name,
                                s->template ? " (the first export installs it)" : " and es.template is off");

@@ -4,7 +4,8 @@
  * refused, DNS, timeout, TLS), the server and version, whether the
  * credentials are accepted (naming the user or API key id, never the
  * secret), whether the cluster or the target indices are read-only, and
- * whether the index template is installed.  Uses http.h; no epan.
+ * whether the index template is installed (present, missing, or for
+ * other indices).  Uses http.h; no epan.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

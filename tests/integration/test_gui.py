@@ -228,6 +228,10 @@ def test_gui_export_now_and_status(gui, cluster):
 def test_gui_test_connection_names_wrong_node(gui, cluster):
     low = int(os.environ.get("ES_TEST_PORTS", "19000-19099").split("-")[0])
     wrong = f"http://127.0.0.1:{low + 7}"   # in this run's range, nothing listens there
+    # A template of the name the exporter would use, for other indices.
+    status, _ = cluster.request("PUT", "/_index_template/wireshark-es-it-gui-conn",
+                                {"index_patterns": ["it-other-conn-*"], "priority": 1})
+    assert status == 200
     g = gui(f"es.enabled: FALSE\nes.node: {cluster.url},{wrong}\nes.index: it-gui-conn-%Y.%m.%d\n")
     started = time.time()
     g.choose("Test connection")
@@ -239,7 +243,9 @@ def test_gui_test_connection_names_wrong_node(gui, cluster):
         text = g.window_text(window)
     assert f"PROBLEM {wrong}: unreachable" in text, text
     assert re.search(rf"^OK {re.escape(cluster.url)}: Elasticsearch \d+\.\d+", text, re.M), text
-    assert "template wireshark-es-it-gui-conn" in text
+    assert ("PROBLEM template wireshark-es-it-gui-conn differs: it applies to it-other-conn-*, documents go to "
+            "it-gui-conn-*") in text, text
+    cluster.request("DELETE", "/_index_template/wireshark-es-it-gui-conn")
     assert time.time() - started < 30
     x, y, w, h = g.geometry(window)
     g.click((x + w // 2, y + h // 3))   # clears the selection the copy made
