@@ -24,6 +24,9 @@ typedef bool es_pref_bool;
 typedef gboolean es_pref_bool;
 #endif
 
+/* The result of a funnel text-window button callback changed the same way. */
+typedef es_pref_bool es_funnel_bool;
+
 /* field_info embeds its fvalue_t in 4.0 and points to it from 4.2. */
 #if ES_WSV >= 40200
 #define ES_FI_FV(fi) ((fi)->value)

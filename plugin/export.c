@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "compat.h"
 #include <epan/epan.h>
@@ -533,6 +534,45 @@ void es_export_configure(const es_settings *s, bool enabled)
     X.enabled = enabled;
     if (enabled && !X.tap_on)
         tap_register();
+}
+
+void es_export_state_get(es_export_state *out)
+{
+    memset(out, 0, sizeof *out);
+    out->enabled = X.enabled;
+    out->settings = X.p ? &X.p->settings : &X.want;
+    if (X.p) {
+        out->stats = &X.p->stats;
+        out->sender = X.p->sender;
+        out->seconds = (double)(g_get_monotonic_time() - X.p->started_us) / G_USEC_PER_SEC;
+    }
+    if (X.capid_known) {
+        out->capture = X.source;
+        out->capture_id = X.capid;
+    }
+}
+
+void es_export_now(const es_settings *s, void (*retap)(void *ud), void *ud)
+{
+    es_settings before;
+    es_settings_copy(&before, &X.want);
+    bool was_enabled = X.enabled;
+    es_export_configure(s, true);
+    apply_filter();
+    if (!X.p)
+        X.p = pipeline_start(&X.want);
+    retap(ud);
+    if (was_enabled) {
+        es_export_configure(&before, true);
+    } else {
+        /* Export stays off for later passes; the pipeline delivers what
+         * the pass produced until the settings change or Wireshark exits. */
+        tap_unregister();
+        es_settings_clear(&X.want);
+        es_settings_copy(&X.want, &before);
+        X.enabled = false;
+    }
+    es_settings_clear(&before);
 }
 
 void es_export_file_opened(void)

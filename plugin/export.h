@@ -13,7 +13,9 @@
 
 #include <stdbool.h>
 
+#include "sender.h"
 #include "settings.h"
+#include "stats.h"
 
 /* Remembers the process's arguments (source of the capture, GUI or not). */
 void es_export_init(char **argv);
@@ -22,6 +24,27 @@ void es_export_init(char **argv);
  * when not; a running pipeline with different settings is flushed and
  * restarted with the new ones.  Settings must already be validated. */
 void es_export_configure(const es_settings *s, bool enabled);
+
+/* The exporter as a status display shows it (GUI thread).  The pointers
+ * stay valid until the next call into this module. */
+typedef struct es_export_state {
+    bool enabled;                 /* the preferences (or -X) turn export on */
+    const es_settings *settings;  /* what the running pipeline, else the next one, uses */
+    es_stats *stats;              /* NULL before the first frame */
+    es_sender *sender;            /* NULL for a pipeline that could not start */
+    double seconds;               /* since the pipeline started */
+    const char *capture;          /* the capture's name, NULL before its first frame */
+    const char *capture_id;
+} es_export_state;
+
+void es_export_state_get(es_export_state *out);
+
+/* Exports the open capture now (Tools > Elasticsearch > Export now): the
+ * tap runs with settings s (validated) for one pass of retap(ud), which
+ * re-dissects every frame.  Frames already exported this session are
+ * skipped; afterwards the previous settings apply again, and a pipeline
+ * started for the pass keeps delivering until they change. */
+void es_export_now(const es_settings *s, void (*retap)(void *ud), void *ud);
 
 /* Init routine: a capture file was opened (identity to be recomputed). */
 void es_export_file_opened(void);

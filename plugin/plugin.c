@@ -22,6 +22,7 @@
 #include "cmdline.h"
 #include "export.h"
 #include "http.h"
+#include "menu.h"
 #include "settings.h"
 #include "version.h"
 
@@ -149,6 +150,15 @@ static void apply_settings(bool at_handoff)
     es_settings_clear(&s);
 }
 
+/* For the menu's actions: the settings as they are now, export on. */
+static bool menu_settings(es_settings *s, GError **err)
+{
+    if (!effective_settings(s, err))
+        return false;
+    s->enabled = true;
+    return es_settings_validate(s, err);
+}
+
 static void apply(void)
 {
     apply_settings(false);
@@ -215,6 +225,8 @@ static void proto_register_es(void)
     es_export_init(argv_copy);
     register_init_routine(es_export_file_opened);
     register_shutdown_routine(es_export_shutdown);
+    if (es_cmdline_is_gui(argv_copy))
+        es_menu_register(menu_settings);
 }
 
 static void proto_reg_handoff_es(void)

@@ -53,6 +53,11 @@ struct es_sender {
     int64_t last_warn_us;
     char *last_warn;          /* the last message, repeated only after WARN_INTERVAL_US */
     GRand *rand;
+
+    /* What es_sender_state_get() reads from other threads: the sender's own
+     * fields are copied here under state_lock (publish_state(), warn()). */
+    GMutex state_lock;
+    es_sender_state pub;
 };
 
 static void warn(es_sender *s, bool rate_limited, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -94,6 +99,46 @@ static void warn(es_sender *s, bool rate_limited, const char *fmt, ...)
     s->last_warn_us = now;
     g_free(s->last_warn);
     s->last_warn = msg;
+    g_mutex_lock(&s->state_lock);
+    g_free(s->pub.last_error);
+    s->pub.last_error = g_strdup(msg);
+    g_mutex_unlock(&s->state_lock);
+}
+
+/* Copies what a status display shows; the sender thread's fields change
+ * under it, so readers see only this copy. */
+static void publish_state(es_sender *s)
+{
+    const char *dead = s->dead && es_deadletter_written(s->dead) ? es_deadletter_path(s->dead) : NULL;
+    g_mutex_lock(&s->state_lock);
+    s->pub.info = s->info;
+    s->pub.style = s->style;
+    s->pub.connected = s->prepared;
+    s->pub.spooled = s->spool ? es_spool_docs(s->spool) : 0;
+    s->pub.dead_letters = s->dead ? es_deadletter_written(s->dead) : 0;
+    if (g_strcmp0(dead, s->pub.dead_letter) != 0) {
+        g_free(s->pub.dead_letter);
+        s->pub.dead_letter = g_strdup(dead);
+    }
+    g_mutex_unlock(&s->state_lock);
+}
+
+void es_sender_state_get(es_sender *snd, es_sender_state *out)
+{
+    g_mutex_lock(&snd->state_lock);
+    *out = snd->pub;
+    out->last_error = g_strdup(snd->pub.last_error);
+    out->dead_letter = g_strdup(snd->pub.dead_letter);
+    g_mutex_unlock(&snd->state_lock);
+    out->spool_dir = snd->spool ? g_strdup(es_spool_dir(snd->spool)) : NULL;
+}
+
+void es_sender_state_clear(es_sender_state *st)
+{
+    g_free(st->last_error);
+    g_free(st->dead_letter);
+    g_free(st->spool_dir);
+    memset(st, 0, sizeof *st);
 }
 
 const char *es_sender_target(const es_sender *snd)
@@ -789,6 +834,7 @@ static gpointer sender_main(gpointer data)
             s->lookahead = rest;
             continue;
         }
+        publish_state(s);
         int64_t due = next_due(s, now);
         if (stopping && deadline < due)
             due = deadline;
@@ -816,6 +862,8 @@ static void sender_free(es_sender *s)
     g_free(s->last_warn);
     g_free(s->stop_reason);
     g_mutex_clear(&s->lock);
+    es_sender_state_clear(&s->pub);
+    g_mutex_clear(&s->state_lock);
     g_free(s);
 }
 
@@ -834,6 +882,7 @@ es_sender *es_sender_start(const es_settings *st, const es_sink *sink, bool live
     s->stats = stats;
     s->rand = g_rand_new();
     g_mutex_init(&s->lock);
+    g_mutex_init(&s->state_lock);
     g_queue_init(&s->retry);
     s->style = st->name_style == ES_NAMES_AUTO ? ES_NAMES_DOTTED : (es_name_style)st->name_style;
 
@@ -880,6 +929,7 @@ es_sender *es_sender_start(const es_settings *st, const es_sink *sink, bool live
     }
     }
     *style = s->style;
+    publish_state(s);
     s->thread = g_thread_new("es-sender", sender_main, s);
     return s;
 

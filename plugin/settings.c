@@ -51,11 +51,13 @@ const es_opt_desc es_opts[] = {
      "exports when es.node is given on its command line.",
      ES_OPT_BOOL, F(enabled), 0, 0, 1, NULL, NULL},
     {"node", "Elasticsearch node(s)",
-     "http(s)://host:port[,http(s)://host2:port...], host:port (http), "
-     "file:PATH (write the bulk NDJSON to a file) or - (standard output)",
+     "Where documents go: http(s)://host:port (several, comma-separated: requests are spread over "
+     "them), host:port (http), cloud:CLOUD_ID, file:PATH (write the bulk NDJSON to a file) or - "
+     "(standard output)",
      ES_OPT_STRING, F(node), 0, 0, 0, "", NULL},
     {"index", "Index name pattern",
-     "Index name; strftime conversions (%Y %m %d %H ...) use the frame's own time in UTC",
+     "The index documents go to; strftime conversions (%Y %m %d %H ...) use the frame's own time in "
+     "UTC, so packets-%Y.%m.%d makes one index per day",
      ES_OPT_STRING, F(index), 0, 0, 0, "packets-%Y.%m.%d", NULL},
     {"data_stream", "Data stream",
      "Send documents to this data stream instead of es.index (a data-stream template is installed "
@@ -80,7 +82,8 @@ const es_opt_desc es_opts[] = {
      "Bulk requests in flight at the same time",
      ES_OPT_UINT, F(requests), 2, 1, 16, NULL, NULL},
     {"queue", "Queued requests",
-     "Sealed bulk requests waiting for the sender; when full, reading waits",
+     "Sealed bulk requests waiting for the sender; when the queue is full, reading the capture "
+     "waits, so memory stays bounded",
      ES_OPT_UINT, F(queue), 4, 1, 64, NULL, NULL},
     {"filter", "Display filter",
      "Export only frames matching this display filter (empty: all frames)",
@@ -126,7 +129,7 @@ const es_opt_desc es_opts[] = {
      "The Cloud ID of an Elastic Cloud deployment (NAME:BASE64, from the Cloud console); replaces es.node "
      "(same as es.node=cloud:ID)",
      ES_OPT_STRING, F(cloud_id), 0, 0, 0, "", NULL},
-    {"user", "User name", "User for HTTP basic authentication",
+    {"user", "User name", "User for HTTP basic authentication (its password: es.password, ES_PASSWORD or es.secrets_file)",
      ES_OPT_STRING, F(user), 0, 0, 0, "", NULL},
     {"password", "Password",
      "Password for basic authentication (or ES_PASSWORD, or es.secrets_file)",
@@ -162,7 +165,7 @@ const es_opt_desc es_opts[] = {
     {"allow_plain_http_auth", "Allow credentials over plain HTTP",
      "Send credentials over http:// to nodes not on this machine (they cross the network readable)",
      ES_OPT_BOOL, F(allow_plain_http_auth), 0, 0, 1, NULL, NULL},
-    {"timeout_s", "Request timeout (s)", "A request that takes longer is retried",
+    {"timeout_s", "Request timeout (s)", "A request that takes longer than this is abandoned and retried",
      ES_OPT_UINT, F(timeout_s), 60, 1, 3600, NULL, NULL},
     {"retry_max_s", "Longest pause between retries (s)",
      "Retries back off exponentially (with jitter) from 0.25 s up to this; a Retry-After may ask for more",
@@ -184,6 +187,10 @@ const es_opt_desc es_opts[] = {
     {"spool_mib", "Spool limit (MiB)",
      "The spool holds at most this much; frames past it are dropped and counted",
      ES_OPT_UINT, F(spool_mib), 4096, 1, 1048576, NULL, NULL},
+    {"kibana_url", "Kibana URL",
+     "Where Tools > Elasticsearch > Open in Kibana points the browser: Discover with the capture's "
+     "time range and the display filter (its data view's ID must be the index pattern, e.g. packets-*)",
+     ES_OPT_STRING, F(kibana_url), 0, 0, 0, "http://localhost:5601", NULL},
 };
 #undef F
 

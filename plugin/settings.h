@@ -62,6 +62,7 @@ typedef struct es_settings {
     unsigned dead_letter_mib;
     char *spool_dir;          /* empty: es_spool_default_dir() */
     unsigned spool_mib;
+    char *kibana_url;         /* the GUI's Open in Kibana */
 } es_settings;
 
 /* Room callers may reserve for per-setting arrays (checked by a unit test). */
