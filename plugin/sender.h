@@ -43,7 +43,4 @@ void es_sender_notify(es_sender *snd);
  * zeroes if it never answered, or for file sinks).  Frees snd. */
 void es_sender_stop(es_sender *snd, unsigned timeout_s, es_server_info *info);
 
-/* Description of the sink for messages ("http://h:9200", "file /tmp/x"). */
-const char *es_sender_target(const es_sender *snd);
-
 #endif
