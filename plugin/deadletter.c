@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "deadletter.h"
+#include "statedir.h"
 
 #include <errno.h>
 #include <glib.h>
@@ -125,12 +126,5 @@ uint64_t es_deadletter_lost(const es_deadletter *d)
 
 char *es_deadletter_default_dir(void)
 {
-    char *dir = g_build_filename(g_get_user_state_dir(), "wireshark-es", "dead-letter", NULL);
-    if (g_mkdir_with_parents(dir, 0700) == 0 && access(dir, W_OK) == 0)
-        return dir;
-    g_free(dir);
-    char *user = g_strdup_printf("wireshark-es-%u", (unsigned)getuid());
-    dir = g_build_filename(g_get_tmp_dir(), user, "dead-letter", NULL);
-    g_free(user);
-    return dir;
+    return es_state_dir("dead-letter", NULL);
 }

@@ -73,6 +73,9 @@ void jw_null(jsonw *w);
 void jw_base64(jsonw *w, const uint8_t *p, size_t len);
 void jw_hex(jsonw *w, const uint8_t *p, size_t len);
 
+/* Lower-case hex digits, for whoever writes hex (\u escapes, bytes). */
+extern const char jw_hex_digits[];
+
 void jw_save(const jsonw *w, jw_mark *m);
 void jw_rollback(jsonw *w, const jw_mark *m);
 
