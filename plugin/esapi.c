@@ -410,24 +410,9 @@ char *es_template_body(const es_server_info *info, es_name_style style, const es
 
 static es_map_class class_of_mapping(const char *name, JsonObject *d)
 {
-    const char *t = json_object_get_string_member_with_default(d, "type", "");
-    if (strcmp(t, "long") == 0) return ES_MAP_LONG;
-    if (strcmp(t, "unsigned_long") == 0) return ES_MAP_ULONG;
-    if (strcmp(t, "double") == 0)
-        return json_object_has_member(d, "fields") ? ES_MAP_ULONG : ES_MAP_DOUBLE;  /* schema.c's fallback */
-    if (strcmp(t, "boolean") == 0) return ES_MAP_BOOLEAN;
-    if (strcmp(t, "date_nanos") == 0)
-        return strcmp(name, "@timestamp") == 0 ? ES_MAP_TIMESTAMP : ES_MAP_DATE;
-    if (strcmp(t, "ip") == 0) return ES_MAP_IP;
-    if (strcmp(t, "binary") == 0) return ES_MAP_BINARY;
-    if (strcmp(t, "alias") == 0) return ES_MAP_TIME_ALIAS;
-    if (strcmp(t, "constant_keyword") == 0) return ES_MAP_CONSTANT;
-    if (strcmp(t, "keyword") == 0 && json_object_has_member(d, "fields"))
-        return ES_MAP_SEARCH_TEXT;
-    if (strcmp(t, "keyword") == 0)
-        return json_object_get_int_member_with_default(d, "ignore_above", 0) == 1024 ? ES_MAP_BYTES
-                                                                                   : ES_MAP_KEYWORD;
-    return ES_MAP_NONE;
+    return es_map_class_of_mapping(name, json_object_get_string_member_with_default(d, "type", ""),
+                                   json_object_has_member(d, "fields"),
+                                   json_object_get_int_member_with_default(d, "ignore_above", 0));
 }
 
 char *es_probe_body(unsigned features)
