@@ -3,7 +3,6 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "deadletter.h"
-#include "statedir.h"
 
 #include <errno.h>
 #include <glib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "jsonw.h"
+#include "statedir.h"
 
 struct es_deadletter {
     char *dir, *path;

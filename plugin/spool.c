@@ -3,7 +3,6 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "spool.h"
-#include "statedir.h"
 
 #include <errno.h>
 #include <glib.h>
@@ -12,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "statedir.h"
 
 typedef struct entry {
     uint64_t id;
