@@ -1,4 +1,7 @@
-/* test_esapi.c — server detection, bulk responses, the index template. */
+/* test_esapi.c — server detection, bulk responses, the index template.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <string.h>
 
 #include <glib.h>

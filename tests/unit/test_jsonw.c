@@ -1,4 +1,7 @@
-/* test_jsonw.c — the JSON writer: escaping, numbers, arrays, state checks. */
+/* test_jsonw.c — the JSON writer: escaping, numbers, arrays, state checks.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <math.h>
 #include <string.h>
 
