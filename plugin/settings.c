@@ -12,7 +12,10 @@
 #include "indexname.h"
 #include "secrets.h"
 
+/* The quark's name is stringified: clang-format's spaces would change it. */
+/* clang-format off */
 G_DEFINE_QUARK(es-settings-error-quark, es_settings_error)
+/* clang-format on */
 
 static const char *const compression_names[] = {"auto", "off", "gzip", NULL};
 static const char *const name_style_names[] = {"auto", "dotted", "underscore", NULL};
