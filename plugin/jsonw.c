@@ -304,6 +304,19 @@ void jw_base64(jsonw *w, const uint8_t *p, size_t len)
     w->out->data[w->out->len] = '\0';
 }
 
+char *jw_encode_key(const char *name, size_t *len)
+{
+    size_t n = strlen(name);
+    esbuf enc;
+    /* Room for every byte escaped as \u00XX. */
+    esbuf_init(&enc, n + 8, n * 6 + 8);
+    esbuf_putc(&enc, '"');
+    jw_escape_into(&enc, name, n);
+    esbuf_putc(&enc, '"');
+    *len = enc.len;
+    return enc.data;
+}
+
 void jw_hex(jsonw *w, const uint8_t *p, size_t len)
 {
     if (!value_prefix(w) || !esbuf_reserve(w->out, len * 2 + 2))

@@ -86,4 +86,8 @@ bool jw_finish(const jsonw *w);
  * jw_string(), for callers that precompute encoded keys. */
 void jw_escape_into(esbuf *out, const char *s, size_t len);
 
+/* A member name encoded once for jw_key_encoded(): the JSON string with its
+ * quotes, NUL-terminated, its length in *len.  Free with g_free(). */
+char *jw_encode_key(const char *name, size_t *len);
+
 #endif
