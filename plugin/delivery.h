@@ -45,9 +45,10 @@ int64_t es_backoff_us(unsigned attempt, unsigned retry_after_s, unsigned retry_m
  * the rest.  b is left as it is. */
 void es_batch_halves(const es_batch *b, es_batch *halves[2]);
 
-/* Whether retries waiting (batches) leave no room for new work: the sender
- * then takes no batch from the queue, which fills, and reading waits, as
- * for es.queue.  The bound is es.queue batches. */
+/* Whether retries waiting (batches) leave no room: the sender then takes
+ * no batch from the queue, which fills, and reading waits, as for
+ * es.queue; a live capture, which must not wait, spools what is past it.
+ * The bound is es.queue batches. */
 bool es_retry_full(unsigned waiting, unsigned queue_setting);
 
 #endif

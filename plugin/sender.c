@@ -142,11 +142,22 @@ static void spool_or_drop(es_sender *s, es_batch *b)
 /* The cluster went away: probe it again later, spool meanwhile. */
 static void cluster_away(es_sender *s, es_batch *b, unsigned retry_after_s);
 
+/* Keeps b for sending again.  The retry queue holds es.queue batches: a
+ * live capture, which must not wait, puts what is past that into the
+ * spool; otherwise next_batch() takes no new batch until there is room. */
+static void hold_for_retry(es_sender *s, es_batch *b)
+{
+    if (spooling(s) && es_retry_full(s->retry.length, s->settings.queue))
+        spool_or_drop(s, b);
+    else
+        g_queue_push_tail(&s->retry, b);
+}
+
 static void schedule_retry(es_sender *s, es_batch *b, unsigned retry_after_s)
 {
     b->attempt++;
     b->not_before_us = g_get_monotonic_time() + backoff_us(s, b->attempt, retry_after_s);
-    g_queue_push_tail(&s->retry, b);
+    hold_for_retry(s, b);
 }
 
 /* Ends delivery for good after the message just told (warn()). */
@@ -466,8 +477,8 @@ static void split_batch(es_sender *s, es_batch *b)
 {
     es_batch *halves[2];
     es_batch_halves(b, halves);
-    g_queue_push_tail(&s->retry, halves[0]);
-    g_queue_push_tail(&s->retry, halves[1]);
+    hold_for_retry(s, halves[0]);
+    hold_for_retry(s, halves[1]);
     es_batch_free(b);
 }
 
@@ -605,8 +616,9 @@ static es_batch *next_batch(es_sender *s, int64_t now, bool stopping)
         return b;
     }
     /* Bounded: with es.queue batches waiting to be sent again, new ones
-     * wait in the queue (and reading waits) instead of piling up here. */
-    if (es_retry_full(s->retry.length, s->settings.queue))
+     * wait in the queue (and reading waits) instead of piling up here; a
+     * live capture spools the overflow instead (hold_for_retry). */
+    if (!spooling(s) && es_retry_full(s->retry.length, s->settings.queue))
         return NULL;
     /* Older than anything queued: what waits in the spool. */
     if (s->spool && s->prepared && (b = es_spool_take(s->spool, 0)))
