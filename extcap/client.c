@@ -7,12 +7,20 @@
 #include <curl/curl.h>
 #include <string.h>
 
+#include "secrets.h"
+#include "tlspin.h"
+
 struct esd_client {
     CURL *easy;
     char **nodes;
     guint n_nodes, current;
     char *nodes_text;
-    char *user, *password, *ca_file;
+    char *user, *password, *ca_file, *ca_dir, *client_cert, *client_key, *client_key_password;
+    char *who;
+    char **secrets;          /* es_secret_forms(): scrubbed from error answers, which get printed */
+    char **ca_pem;           /* per node: the certificate of its chain the pin matched */
+    bool pinned;
+    uint8_t pin[ES_SHA256_LEN];
     struct curl_slist *headers;
     bool insecure;
     long timeout_s;
@@ -61,6 +69,14 @@ esd_client *esd_client_new(const esd_client_conf *conf, volatile sig_atomic_t *s
     c->user = g_strdup(conf->user && *conf->user ? conf->user : NULL);
     c->password = g_strdup(conf->password ? conf->password : "");
     c->ca_file = g_strdup(conf->ca_file && *conf->ca_file ? conf->ca_file : NULL);
+    c->ca_dir = g_strdup(conf->ca_dir && *conf->ca_dir ? conf->ca_dir : NULL);
+    c->client_cert = g_strdup(conf->client_cert);
+    c->client_key = g_strdup(conf->client_key);
+    c->client_key_password = g_strdup(conf->client_key_password);
+    c->pinned = conf->ca_fingerprint && es_fingerprint_parse(conf->ca_fingerprint, c->pin);
+    c->ca_pem = g_new0(char *, c->n_nodes + 1);
+    c->who = es_credentials_identity(c->user, conf->api_key);
+    c->secrets = es_secret_forms(c->user, c->password, conf->api_key);
     c->insecure = conf->insecure;
     c->timeout_s = conf->timeout_s ? (long)conf->timeout_s : 120;
     c->stop = stop;
@@ -73,6 +89,13 @@ esd_client *esd_client_new(const esd_client_conf *conf, volatile sig_atomic_t *s
     return c;
 }
 
+static void wipe(char *s)
+{
+    if (s)
+        memset(s, 0, strlen(s));
+    g_free(s);
+}
+
 void esd_client_free(esd_client *c)
 {
     if (!c)
@@ -82,8 +105,17 @@ void esd_client_free(esd_client *c)
     g_strfreev(c->nodes);
     g_free(c->nodes_text);
     g_free(c->user);
-    g_free(c->password);
+    wipe(c->password);
+    wipe(c->client_key_password);
     g_free(c->ca_file);
+    g_free(c->ca_dir);
+    g_free(c->client_cert);
+    g_free(c->client_key);
+    g_free(c->who);
+    for (char **p = c->secrets; *p; p++)
+        memset(*p, 0, strlen(*p));
+    g_strfreev(c->secrets);
+    g_strfreev(c->ca_pem);
     g_free(c);
 }
 
@@ -99,6 +131,8 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
     const esd_client *cl = ud;
     return *cl->stop ? 1 : 0;
 }
+
+static void setup_tls(esd_client *c, CURL *e);
 
 static void setup(esd_client *c, const char *method, const char *url, const char *body, GString *out)
 {
@@ -126,12 +160,47 @@ static void setup(esd_client *c, const char *method, const char *url, const char
         curl_easy_setopt(e, CURLOPT_USERNAME, c->user);
         curl_easy_setopt(e, CURLOPT_PASSWORD, c->password);
     }
-    if (c->ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+    /* curl's defaults, said because they matter: a redirect is reported,
+     * never followed (it could take the credentials to another host). */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    setup_tls(c, e);
+}
+
+static void setup_tls(esd_client *c, CURL *e)
+{
+    const char *ca_pem = c->ca_pem[c->current];
+    if (ca_pem) {
+        es_tls_trust_only(e, ca_pem);
+    } else {
+        if (c->ca_file)
+            curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+        if (c->ca_dir)
+            curl_easy_setopt(e, CURLOPT_CAPATH, c->ca_dir);
+    }
+    es_tls_client conf = {c->client_cert, c->client_key, c->client_key_password};
+    es_tls_client_apply(&conf, e);
     if (c->insecure) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+}
+
+/* --ca-fingerprint: the current node's chain is fetched once, by a
+ * handshake that sends nothing (tlspin.h); false with the reason added to
+ * errors if no certificate of it has the pin. */
+static bool pin_node(esd_client *c, GString *errors)
+{
+    const char *node = c->nodes[c->current];
+    if (!c->pinned || c->ca_pem[c->current] || !g_str_has_prefix(node, "https://"))
+        return true;
+    char why[512];
+    bool refused;
+    es_tls_client conf = {c->client_cert, c->client_key, c->client_key_password};
+    c->ca_pem[c->current] = es_tls_pin_fetch(node, c->pin, &conf, "--ca-fingerprint", why, sizeof why, &refused);
+    if (!c->ca_pem[c->current])
+        g_string_append_printf(errors, "%s%s: %s", errors->len ? "; " : "", node, why);
+    return c->ca_pem[c->current] != NULL;
 }
 
 bool esd_client_request(esd_client *c, const char *method, const char *path,
@@ -142,8 +211,11 @@ bool esd_client_request(esd_client *c, const char *method, const char *path,
     r->body = r->body ? r->body : g_string_new(NULL);
     GString *errors = g_string_new(NULL);
     bool ok = false;
+    r->who = c->who;
     for (guint tried = 0; tried < c->n_nodes && !*c->stop; tried++) {
         const char *node = c->nodes[c->current];
+        if (!pin_node(c, errors))
+            goto next;
         char *url = g_strconcat(node, path, NULL);
         g_string_truncate(r->body, 0);
         c->errbuf[0] = '\0';
@@ -153,11 +225,14 @@ bool esd_client_request(esd_client *c, const char *method, const char *path,
         if (rc == CURLE_OK) {
             curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &r->status);
             r->node = node;
+            if (r->status >= 300)   /* error answers end up in messages */
+                es_redact(r->body, c->secrets);
             ok = true;
             goto out;
         }
         g_string_append_printf(errors, "%s%s: %s", errors->len ? "; " : "", node,
                                *c->errbuf ? c->errbuf : curl_easy_strerror(rc));
+    next:
         c->current = (c->current + 1) % c->n_nodes;
     }
     g_string_assign(r->body, *c->stop ? "stopped" : errors->str);

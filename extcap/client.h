@@ -3,8 +3,10 @@
  * The only file of esdump that includes curl.  Requests go to the first
  * node that answers: a node that fails at the transport level gives way to
  * the next one, which then serves the following requests.  Basic or API-key
- * authentication, a CA file, and certificate checks that only an explicit
- * setting turns off.  A request in progress is abandoned as soon as the
+ * authentication, a CA file or directory, a client certificate, a pinned
+ * CA fingerprint (plugin/tlspin.h, shared with the plugin), certificate
+ * checks that only an explicit setting turns off, and redirects never
+ * followed.  A request in progress is abandoned as soon as the
  * stop flag given at creation becomes non-zero (SIGTERM).
  *
  *   esd_client *c = esd_client_new(&conf, &stop);
@@ -31,7 +33,9 @@ typedef struct esd_client_conf {
     const char *user;       /* basic auth (with password), may be NULL */
     const char *password;
     const char *api_key;    /* "Authorization: ApiKey ..." when set */
-    const char *ca_file;
+    const char *ca_file, *ca_dir;
+    const char *ca_fingerprint;   /* SHA-256 pin of a certificate of the nodes' chains (tlspin.h) */
+    const char *client_cert, *client_key, *client_key_password;   /* PKI authentication */
     bool insecure;          /* no certificate or host name checks */
     unsigned timeout_s;     /* whole request; 0: 120 */
 } esd_client_conf;
@@ -40,6 +44,7 @@ typedef struct esd_response {
     long status;            /* HTTP status; 0 when no node answered */
     GString *body;          /* response body, or the transport error text */
     const char *node;       /* base URL that answered (owned by the client) */
+    const char *who;        /* who the requests authenticate as, NULL if anonymous (owned by the client) */
 } esd_response;
 
 /* libcurl's process-wide set-up and tear-down. */

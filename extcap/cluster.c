@@ -44,12 +44,22 @@ char *esd_problem(const esd_response *r, const char *what)
     if (r->status == 0)
         return g_strdup_printf("%s: no node answered (%s)", what, r->body ? r->body->str : "");
     char *reason = error_reason(r->body);
-    const char *hint = "";
-    if (r->status == 401)
-        hint = " (check user and password, or the API key; ES_PASSWORD / ES_API_KEY)";
+    char *msg;
+    if (r->status == 401 && r->who)
+        msg = g_strdup_printf("%s: %s refused the credentials of %s (HTTP 401, %s): check the password "
+                              "(ES_PASSWORD, --secrets-file) or the API key (ES_API_KEY)", what, r->node, r->who,
+                              reason);
+    else if (r->status == 401)
+        msg = g_strdup_printf("%s: %s wants credentials (HTTP 401, %s): give --user with its password "
+                              "(ES_PASSWORD or --secrets-file), or --api-key (ES_API_KEY)", what, r->node, reason);
     else if (r->status == 403)
-        hint = " (the user may not read this index: it needs the read and view_index_metadata privileges)";
-    char *msg = g_strdup_printf("%s: %s answered HTTP %ld: %s%s", what, r->node, r->status, reason, hint);
+        msg = g_strdup_printf("%s: %s refused a request of %s (HTTP 403, %s): it may not read this index "
+                              "(it needs the read and view_index_metadata privileges)", what, r->node,
+                              r->who ? r->who : "an anonymous user", reason);
+    else
+        msg = g_strdup_printf("%s: %s answered HTTP %ld: %s%s", what, r->node, r->status, reason,
+                              r->status / 100 == 3 ? " (redirects are not followed: give the cluster's own URL)"
+                                                   : "");
     g_free(reason);
     return msg;
 }

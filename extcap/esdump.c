@@ -62,8 +62,11 @@ static int list_dlts(void)
  * dialog still opens, with the current value. */
 static char **targets(const esd_opts *o)
 {
-    esd_client_conf cc = {.nodes = o->node, .user = o->user, .password = o->password, .api_key = o->api_key,
-                          .ca_file = o->ca_file, .insecure = o->insecure, .timeout_s = 5};
+    if (o->connection_error)
+        return NULL;
+    esd_client_conf cc;
+    esd_opts_client_conf(o, &cc);
+    cc.timeout_s = 5;
     esd_client *c = esd_client_new(&cc, &stop_requested);
     esd_cluster cl;
     char *err = NULL;

@@ -151,8 +151,12 @@ static bool follow(run *r)
 static bool prepare(run *r)
 {
     const esd_opts *o = r->o;
-    esd_client_conf cc = {.nodes = o->node, .user = o->user, .password = o->password, .api_key = o->api_key,
-                          .ca_file = o->ca_file, .insecure = o->insecure};
+    esd_client_conf cc;
+    esd_opts_client_conf(o, &cc);
+    if (o->insecure)
+        fprintf(stderr, "esdump: WARNING: --insecure: the certificates of %s are not checked, so anyone on the "
+                "network path can pose as the cluster and read the credentials; use --ca-file or "
+                "--ca-fingerprint instead\n", o->node);
     esd_style style = strcmp(o->names, "dotted") == 0 ? ESD_STYLE_DOTTED
                     : strcmp(o->names, "underscore") == 0 ? ESD_STYLE_UNDERSCORE : ESD_STYLE_AUTO;
     r->client = esd_client_new(&cc, r->stop);

@@ -9,6 +9,7 @@
 #include <libdeflate.h>
 
 #include "secrets.h"
+#include "tlspin.h"
 
 #define NODE_QUARANTINE_US (10 * G_USEC_PER_SEC)
 #define KEEP_RESPONSE_BUFFER (1u << 20)   /* a larger one is not kept for the next request */
@@ -44,6 +45,7 @@ struct es_http {
     struct libdeflate_compressor *gzip;   /* NULL: bodies go uncompressed */
     unsigned timeout_s;
     char *user, *password, *api_key_header, *ca_file, *ca_dir, *client_cert, *client_key;
+    char *client_key_password;
     bool tls_verify, pinned;
     uint8_t pin[ES_SHA256_LEN];
     char **secrets;          /* es_secret_forms(): scrubbed from response bodies */
@@ -80,20 +82,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 /* A client certificate for PKI authentication. */
 static void client_tls(const es_http *h, CURL *e)
 {
-    if (*h->client_cert)
-        curl_easy_setopt(e, CURLOPT_SSLCERT, h->client_cert);
-    if (*h->client_key)
-        curl_easy_setopt(e, CURLOPT_SSLKEY, h->client_key);
+    es_tls_client c = {h->client_cert, h->client_key, h->client_key_password};
+    es_tls_client_apply(&c, e);
 }
 
 static void setup_tls(const es_http *h, CURL *e, const node *n)
 {
     if (n->ca_pem) {
-        /* The pinned certificate is the only trust anchor: not the system's. */
-        struct curl_blob ca = {n->ca_pem, strlen(n->ca_pem), CURL_BLOB_COPY};
-        curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
-        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
+        es_tls_trust_only(e, n->ca_pem);
     } else {
         if (*h->ca_file)
             curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
@@ -169,6 +165,7 @@ es_http *es_http_new(const es_settings *st, const es_sink *sink, unsigned max_in
     h->ca_dir = g_strdup(st->ca_dir);
     h->client_cert = g_strdup(st->client_cert);
     h->client_key = g_strdup(st->client_key);
+    h->client_key_password = g_strdup(st->client_key_password);
     h->tls_verify = st->tls_verify;
     h->pinned = *st->ca_fingerprint && es_fingerprint_parse(st->ca_fingerprint, h->pin);
     h->secrets = es_secret_forms(st->user, st->password, st->api_key);
@@ -214,6 +211,7 @@ void es_http_free(es_http *h)
     g_free(h->ca_dir);
     g_free(h->client_cert);
     g_free(h->client_key);
+    wipe(h->client_key_password);
     g_free(h);
 }
 
@@ -231,58 +229,14 @@ static node *pick_node(es_http *h)
     return &h->nodes[h->next_node++ % h->n_nodes];
 }
 
-/* The fingerprints of the chain's certificates, matching the pin or not. */
-static void chain_fingerprints(const es_http *h, node *n, const struct curl_certinfo *ci, GString *seen)
-{
-    for (int i = 0; ci && i < ci->num_of_certs && !n->ca_pem; i++) {
-        for (const struct curl_slist *l = ci->certinfo[i]; l; l = l->next) {
-            uint8_t fp[ES_SHA256_LEN];
-            if (!g_str_has_prefix(l->data, "Cert:") || !es_pem_sha256(l->data + 5, fp))
-                continue;
-            if (memcmp(fp, h->pin, sizeof fp) == 0) {
-                n->ca_pem = g_strdup(l->data + 5);
-                break;
-            }
-            char *hex = es_fingerprint_format(fp);
-            g_string_append_printf(seen, "%s%s", seen->len ? ", " : "", hex);
-            g_free(hex);
-        }
-    }
-}
-
-/* es.ca_fingerprint: a first handshake with the node that verifies nothing
- * and sends nothing (CONNECT_ONLY: no request, so no credentials) fetches
- * its chain; the certificate whose SHA-256 is the pin becomes the node's
- * only CA, and every request then verifies against it, host name included.
- * False with the reason in s->early if no certificate matched. */
+/* es.ca_fingerprint (tlspin.h): the node's chain is fetched once, and
+ * the certificate of the pin becomes its only CA.  False with the reason
+ * in s->early if none matched or the chain could not be fetched. */
 static bool pin_node(es_http *h, slot *s, node *n)
 {
-    CURL *e = curl_easy_init();
-    char errbuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(e, CURLOPT_URL, n->url);
-    curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
-    curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-    client_tls(h, e);   /* a node that wants one may end the handshake without it */
-    CURLcode rc = curl_easy_perform(e);
-    struct curl_certinfo *ci = NULL;
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci);
-    GString *seen = g_string_new(NULL);
-    chain_fingerprints(h, n, ci, seen);
-    if (rc != CURLE_OK) {
-        g_strlcpy(s->early, errbuf[0] ? errbuf : curl_easy_strerror(rc), sizeof s->early);
-    } else if (!n->ca_pem) {
-        g_snprintf(s->early, sizeof s->early, "no certificate of its chain has the SHA-256 fingerprint "
-                   "es.ca_fingerprint gives; nothing was sent (its chain: %s)", seen->len ? seen->str : "none");
-        s->early_refused = true;
-    }
-    g_string_free(seen, TRUE);
-    curl_easy_cleanup(e);
+    es_tls_client c = {h->client_cert, h->client_key, h->client_key_password};
+    n->ca_pem = es_tls_pin_fetch(n->url, h->pin, &c, "es.ca_fingerprint", s->early, sizeof s->early,
+                                 &s->early_refused);
     return n->ca_pem != NULL;
 }
 

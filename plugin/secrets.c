@@ -150,6 +150,8 @@ static char **secrets_field(es_secrets *out, const char *key)
         return &out->password;
     if (strcmp(key, "api_key") == 0)
         return &out->api_key;
+    if (strcmp(key, "client_key_password") == 0)
+        return &out->client_key_password;
     return NULL;
 }
 
@@ -170,7 +172,7 @@ bool es_secrets_parse(const char *text, size_t len, const char *path, es_secrets
         if (!field) {
             g_set_error(err, ES_SETTINGS_ERROR, 1,
                         "es.secrets_file: %s line %u: expected KEY=VALUE with KEY one of user, password, "
-                        "api_key", path, i + 1);
+                        "api_key, client_key_password", path, i + 1);
             ok = false;
             continue;
         }
@@ -224,6 +226,7 @@ void es_secrets_clear(es_secrets *s)
     wipe(&s->user);
     wipe(&s->password);
     wipe(&s->api_key);
+    wipe(&s->client_key_password);
 }
 
 bool es_fingerprint_parse(const char *text, uint8_t out[ES_SHA256_LEN])

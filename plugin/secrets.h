@@ -39,9 +39,11 @@ char *es_credentials_identity(const char *user, const char *api_key);
 
 typedef struct es_secrets {
     char *user, *password, *api_key;   /* NULL when the file does not set them */
+    char *client_key_password;         /* passphrase of an encrypted es.client_key */
 } es_secrets;
 
-/* Parses key=value lines (user, password, api_key; "es." prefix allowed;
+/* Parses key=value lines (user, password, api_key, client_key_password;
+ * "es." prefix allowed;
  * '#' comments, blank lines).  Errors name the file and line, never a
  * value. */
 bool es_secrets_parse(const char *text, size_t len, const char *path, es_secrets *out, GError **err);

@@ -248,7 +248,7 @@ static bool answer_is_final(es_sender *s, const es_http_result *res)
 {
     if (res->transport_error && res->refused) {
         warn(s, false, "%s: %s; not trying again (see es.ca_file, es.ca_dir, es.ca_fingerprint, "
-             "es.client_cert)", res->node, res->error);
+             "es.client_cert, es.client_key_password)", res->node, res->error);
     } else if (res->status == 401 || res->status == 403) {
         auth_refused(s, res);
     } else if (res->transport_error || res->status < 300 || res->status >= 500 || res->status == 408 ||

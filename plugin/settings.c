@@ -131,6 +131,9 @@ const es_opt_desc es_opts[] = {
      ES_OPT_STRING, F(client_cert), 0, 0, 0, "", NULL},
     {"client_key", "Client key", "PEM private key of es.client_cert (empty: it is in es.client_cert)",
      ES_OPT_STRING, F(client_key), 0, 0, 0, "", NULL},
+    {"client_key_password", "Client key passphrase",
+     "Passphrase of an encrypted es.client_key (or ES_CLIENT_KEY_PASSWORD, or es.secrets_file)",
+     ES_OPT_SECRET, F(client_key_password), 0, 0, 0, "", NULL},
     {"tls_verify", "Verify TLS certificates",
      "Check the nodes' certificates and host names; FALSE lets anyone on the path read the packets "
      "and the credentials",
@@ -340,8 +343,8 @@ static bool fill_secrets(es_settings *s, GError **err)
         es_secrets f;
         if (!es_secrets_read(s->secrets_file, &f, err))
             return false;
-        const char *const names[] = {"user", "password", "api_key"};
-        char *const values[] = {f.user, f.password, f.api_key};
+        const char *const names[] = {"user", "password", "api_key", "client_key_password"};
+        char *const values[] = {f.user, f.password, f.api_key, f.client_key_password};
         for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
             const es_opt_desc *d = es_opt_find(names[i]);
             if (values[i] && !**FIELD(s, d, char *))
@@ -351,6 +354,8 @@ static bool fill_secrets(es_settings *s, GError **err)
     }
     if (!*s->password && g_getenv("ES_PASSWORD"))
         es_settings_set_string(s, es_opt_find("password"), g_getenv("ES_PASSWORD"));
+    if (!*s->client_key_password && g_getenv("ES_CLIENT_KEY_PASSWORD"))
+        es_settings_set_string(s, es_opt_find("client_key_password"), g_getenv("ES_CLIENT_KEY_PASSWORD"));
     if (!*s->api_key && g_getenv("ES_API_KEY"))
         es_settings_set_string(s, es_opt_find("api_key"), g_getenv("ES_API_KEY"));
     if (!*s->api_key)

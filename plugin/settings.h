@@ -55,6 +55,7 @@ typedef struct es_settings {
     char *ca_fingerprint;
     char *client_cert;
     char *client_key;
+    char *client_key_password; /* of an encrypted client_key */
     bool tls_verify;
     bool allow_plain_http_auth;
     unsigned timeout_s;

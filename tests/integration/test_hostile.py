@@ -126,6 +126,10 @@ def counted(proc):
     return s
 
 
+# Its servers' ports, in ES_TEST_PORTS when a run must keep to a range.
+BASE = int(os.environ["ES_TEST_PORTS"].split("-")[0]) + 70 if os.environ.get("ES_TEST_PORTS") else 19820
+
+
 @pytest.fixture
 def baseline_rss(tshark, workdir):
     proc, rss, _ = run(tshark, workdir, f"file:{workdir}/hostile-baseline.ndjson")
@@ -134,9 +138,9 @@ def baseline_rss(tshark, workdir):
 
 
 @pytest.mark.parametrize("mode,port,expect", [
-    (endless, 19820, b"response larger than 64 MiB"),
-    (malformed, 19821, b"sending again"),
-    (never_finishes, 19822, b"Operation timed out"),
+    (endless, BASE, b"response larger than 64 MiB"),
+    (malformed, BASE + 1, b"sending again"),
+    (never_finishes, BASE + 2, b"Operation timed out"),
 ])
 def test_broken_bulk_answers(mode, port, expect, tshark, workdir, baseline_rss):
     server = Server(mode, port)
@@ -183,7 +187,7 @@ def tcp_server(port, behaviour):
     return sock, held
 
 
-@pytest.mark.parametrize("behaviour,port", [("drop", 19823), ("garbage", 19824), ("stall", 19825)])
+@pytest.mark.parametrize("behaviour,port", [("drop", BASE + 3), ("garbage", BASE + 4), ("stall", BASE + 5)])
 def test_tls_handshake_dropped(behaviour, port, tshark, workdir):
     sock, held = tcp_server(port, behaviour)
     try:
@@ -201,7 +205,7 @@ def test_tls_handshake_dropped(behaviour, port, tshark, workdir):
 def test_echoed_secret_is_scrubbed(tshark, workdir):
     """A server that quotes our Authorization header in its error reasons:
     the reasons are kept (messages, dead letters) without the secret."""
-    server = Server(echoes, 19826)
+    server = Server(echoes, BASE + 6)
     password = "Echo-Pw-4e1f9a"
     try:
         env = dict(os.environ, ES_PASSWORD=password)

@@ -73,15 +73,18 @@ static void test_api_key(void)
 
 static void test_secrets_parse(void)
 {
-    static const char text[] = "# wireshark-es\n\nuser = elastic\nes.password=p=ss word \n api_key=id:k\n";
+    static const char text[] = "# wireshark-es\n\nuser = elastic\nes.password=p=ss word \n api_key=id:k\n"
+                               "client_key_password = k pass\n";
     es_secrets s;
     GError *err = NULL;
     g_assert_true(es_secrets_parse(text, strlen(text), "F", &s, &err));
     g_assert_cmpstr(s.user, ==, "elastic");
     g_assert_cmpstr(s.password, ==, "p=ss word");
     g_assert_cmpstr(s.api_key, ==, "id:k");
+    g_assert_cmpstr(s.client_key_password, ==, "k pass");
     es_secrets_clear(&s);
     g_assert_null(s.password);
+    g_assert_null(s.client_key_password);
 
     static const char bad[] = "user=u\npasswort=hunter2\n";
     g_assert_false(es_secrets_parse(bad, strlen(bad), "/etc/f", &s, &err));
