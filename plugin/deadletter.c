@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "jsonw.h"
+#include "statedir.h"
 
 struct es_deadletter {
     char *dir, *path;
@@ -125,12 +126,5 @@ uint64_t es_deadletter_lost(const es_deadletter *d)
 
 char *es_deadletter_default_dir(void)
 {
-    char *dir = g_build_filename(g_get_user_state_dir(), "wireshark-es", "dead-letter", NULL);
-    if (g_mkdir_with_parents(dir, 0700) == 0 && access(dir, W_OK) == 0)
-        return dir;
-    g_free(dir);
-    char *user = g_strdup_printf("wireshark-es-%u", (unsigned)getuid());
-    dir = g_build_filename(g_get_tmp_dir(), user, "dead-letter", NULL);
-    g_free(user);
-    return dir;
+    return es_state_dir("dead-letter", NULL);
 }

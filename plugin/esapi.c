@@ -298,22 +298,91 @@ char *es_mapping_body(es_schema *schema, size_t from, size_t to, es_name_style s
     return out.data;
 }
 
+/* The index settings: a wide field limit, ILM where it is wanted and had. */
+static void write_index_settings(jsonw *w, const es_server_info *info, const es_settings *st,
+                                 es_schema *schema)
+{
+    bool unknown = info->major == 0 && !info->opensearch;
+    jw_key(w, "settings");
+    jw_begin_object(w);
+    jw_key(w, "index.mapping.total_fields.limit");
+    jw_uint(w, 20000);
+    if (unknown || (!info->opensearch && (info->major > 8 || (info->major == 8 && info->minor >= 14)))) {
+        /* Never reject a document for one field too many (ES 8.14+). */
+        jw_key(w, "index.mapping.total_fields.ignore_dynamic_beyond_limit");
+        jw_bool(w, true);
+    }
+    if (*st->ilm_policy && !info->opensearch && !(es_schema_lacks(schema) & ES_LACKS_ILM)) {
+        jw_key(w, "index.lifecycle.name");
+        jw_string(w, st->ilm_policy, strlen(st->ilm_policy));
+    }
+    jw_end_object(w);
+}
+
+/* One dynamic template: values of JSON type json_type get mapping type
+ * es_type (ignore_above when not 0). */
+static void write_dynamic_template(jsonw *w, const char *name, const char *json_type, const char *es_type,
+                                   unsigned ignore_above)
+{
+    jw_begin_object(w);
+    jw_key(w, name);
+    jw_begin_object(w);
+    jw_key(w, "match_mapping_type");
+    jw_string(w, json_type, strlen(json_type));
+    jw_key(w, "mapping");
+    jw_begin_object(w);
+    jw_key(w, "type");
+    jw_string(w, es_type, strlen(es_type));
+    if (ignore_above) {
+        jw_key(w, "ignore_above");
+        jw_uint(w, ignore_above);
+    }
+    jw_end_object(w);
+    jw_end_object(w);
+    jw_end_object(w);
+}
+
+static void write_template_mappings(jsonw *w, es_name_style style, es_schema *schema)
+{
+    jw_key(w, "mappings");
+    jw_begin_object(w);
+    if (style == ES_NAMES_DOTTED) {
+        jw_key(w, "subobjects");
+        jw_bool(w, false);
+    }
+    /* Every field is mapped ahead of its first document; these only catch
+     * what nothing foresaw, without guessing types from text. */
+    jw_key(w, "date_detection");
+    jw_bool(w, false);
+    jw_key(w, "numeric_detection");
+    jw_bool(w, false);
+    jw_key(w, "dynamic_templates");
+    jw_begin_array(w);
+    write_dynamic_template(w, "strings_as_keywords", "string", "keyword", 8191);
+    write_dynamic_template(w, "floats_as_doubles", "double", "double", 0);
+    jw_end_array(w);
+    jw_key(w, "properties");
+    jw_begin_object(w);
+    es_schema_write(schema, 0, es_schema_count(schema), w);
+    jw_end_object(w);
+    jw_end_object(w);
+}
+
 char *es_template_body(const es_server_info *info, es_name_style style, const es_settings *st,
                        es_schema *schema)
 {
-    const char *index_pattern = es_settings_target(st);
-    bool unknown = info->major == 0 && !info->opensearch;
     esbuf out;
     jsonw w;
     esbuf_init(&out, 4096, 64u << 20);
     jw_init(&w, &out);
 
-    char *glob = es_index_glob(index_pattern);
+    char *glob = es_index_glob(es_settings_target(st));
     jw_begin_object(&w);
     jw_key(&w, "index_patterns");
     jw_begin_array(&w);
     jw_string(&w, glob, strlen(glob));
     jw_end_array(&w);
+    g_free(glob);
     jw_key(&w, "priority");
     jw_uint(&w, 200);
     if (*st->data_stream && !(es_schema_lacks(schema) & ES_LACKS_DATA_STREAM)) {
@@ -321,71 +390,10 @@ char *es_template_body(const es_server_info *info, es_name_style style, const es
         jw_begin_object(&w);
         jw_end_object(&w);
     }
-
     jw_key(&w, "template");
     jw_begin_object(&w);
-    jw_key(&w, "settings");
-    jw_begin_object(&w);
-    jw_key(&w, "index.mapping.total_fields.limit");
-    jw_uint(&w, 20000);
-    if (unknown || (!info->opensearch && (info->major > 8 || (info->major == 8 && info->minor >= 14)))) {
-        /* Never reject a document for one field too many (ES 8.14+). */
-        jw_key(&w, "index.mapping.total_fields.ignore_dynamic_beyond_limit");
-        jw_bool(&w, true);
-    }
-    if (*st->ilm_policy && !info->opensearch && !(es_schema_lacks(schema) & ES_LACKS_ILM)) {
-        jw_key(&w, "index.lifecycle.name");
-        jw_string(&w, st->ilm_policy, strlen(st->ilm_policy));
-    }
-    jw_end_object(&w);
-
-    jw_key(&w, "mappings");
-    jw_begin_object(&w);
-    if (style == ES_NAMES_DOTTED) {
-        jw_key(&w, "subobjects");
-        jw_bool(&w, false);
-    }
-    /* Every field is mapped ahead of its first document; these only catch
-     * what nothing foresaw, without guessing types from text. */
-    jw_key(&w, "date_detection");
-    jw_bool(&w, false);
-    jw_key(&w, "numeric_detection");
-    jw_bool(&w, false);
-    jw_key(&w, "dynamic_templates");
-    jw_begin_array(&w);
-    jw_begin_object(&w);
-    jw_key(&w, "strings_as_keywords");
-    jw_begin_object(&w);
-    jw_key(&w, "match_mapping_type");
-    jw_string(&w, "string", 6);
-    jw_key(&w, "mapping");
-    jw_begin_object(&w);
-    jw_key(&w, "type");
-    jw_string(&w, "keyword", 7);
-    jw_key(&w, "ignore_above");
-    jw_uint(&w, 8191);
-    jw_end_object(&w);
-    jw_end_object(&w);
-    jw_end_object(&w);
-    jw_begin_object(&w);
-    jw_key(&w, "floats_as_doubles");
-    jw_begin_object(&w);
-    jw_key(&w, "match_mapping_type");
-    jw_string(&w, "double", 6);
-    jw_key(&w, "mapping");
-    jw_begin_object(&w);
-    jw_key(&w, "type");
-    jw_string(&w, "double", 6);
-    jw_end_object(&w);
-    jw_end_object(&w);
-    jw_end_object(&w);
-    jw_end_array(&w);
-
-    jw_key(&w, "properties");
-    jw_begin_object(&w);
-    es_schema_write(schema, 0, es_schema_count(schema), &w);
-    jw_end_object(&w);
-    jw_end_object(&w);
+    write_index_settings(&w, info, st, schema);
+    write_template_mappings(&w, style, schema);
     jw_end_object(&w);
 
     jw_key(&w, "_meta");
@@ -396,32 +404,15 @@ char *es_template_body(const es_server_info *info, es_name_style style, const es
     jw_string(&w, ES_PLUGIN_VERSION, strlen(ES_PLUGIN_VERSION));
     jw_end_object(&w);
     jw_end_object(&w);
-
-    g_free(glob);
     g_assert(jw_finish(&w));
     return out.data;
 }
 
 static es_map_class class_of_mapping(const char *name, JsonObject *d)
 {
-    const char *t = json_object_get_string_member_with_default(d, "type", "");
-    if (strcmp(t, "long") == 0) return ES_MAP_LONG;
-    if (strcmp(t, "unsigned_long") == 0) return ES_MAP_ULONG;
-    if (strcmp(t, "double") == 0)
-        return json_object_has_member(d, "fields") ? ES_MAP_ULONG : ES_MAP_DOUBLE;  /* schema.c's fallback */
-    if (strcmp(t, "boolean") == 0) return ES_MAP_BOOLEAN;
-    if (strcmp(t, "date_nanos") == 0)
-        return strcmp(name, "@timestamp") == 0 ? ES_MAP_TIMESTAMP : ES_MAP_DATE;
-    if (strcmp(t, "ip") == 0) return ES_MAP_IP;
-    if (strcmp(t, "binary") == 0) return ES_MAP_BINARY;
-    if (strcmp(t, "alias") == 0) return ES_MAP_TIME_ALIAS;
-    if (strcmp(t, "constant_keyword") == 0) return ES_MAP_CONSTANT;
-    if (strcmp(t, "keyword") == 0 && json_object_has_member(d, "fields"))
-        return ES_MAP_SEARCH_TEXT;
-    if (strcmp(t, "keyword") == 0)
-        return json_object_get_int_member_with_default(d, "ignore_above", 0) == 1024 ? ES_MAP_BYTES
-                                                                                   : ES_MAP_KEYWORD;
-    return ES_MAP_NONE;
+    return es_map_class_of_mapping(name, json_object_get_string_member_with_default(d, "type", ""),
+                                   json_object_has_member(d, "fields"),
+                                   json_object_get_int_member_with_default(d, "ignore_above", 0));
 }
 
 char *es_probe_body(unsigned features)

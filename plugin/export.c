@@ -32,14 +32,14 @@
 
 #define MAX_ITEM (32u << 20)   /* largest bulk item (action + document) */
 
-/* Everything that delivers documents; lives from the first frame to
- * shutdown or a change of settings. */
 /* A member name encoded as a JSON string, with its length. */
 typedef struct ekey {
     char *s;
     size_t n;
 } ekey;
 
+/* Everything that delivers documents; lives from the first frame to
+ * shutdown or a change of settings. */
 typedef struct pipeline {
     es_settings settings;
     es_sink sink;
@@ -65,11 +65,11 @@ typedef struct pipeline {
 static struct {
     char **argv;
     bool gui;
-    es_settings want;
+    es_settings wanted;        /* the settings configured; a pipeline starts with them */
     bool enabled;
     bool tap_on;
     char *filter;             /* display filter set on the tap */
-    pipeline *p;
+    pipeline *pipeline;       /* NULL until the first frame */
 
     /* the capture being read */
     bool capid_known;
@@ -77,18 +77,19 @@ static struct {
     char *source;             /* file name or interfaces */
     /* frames exported from that capture: Wireshark re-runs taps on every
      * filter change, and those frames need not be sent again */
-    char done_capid[ES_CAPID_LEN + 1];
-    GByteArray *done;
+    char exported_capid[ES_CAPID_LEN + 1];
+    GByteArray *exported;     /* bit per frame number */
 
     GHashTable *linktype_of_encap;
     char host[256];
-} X;
+} exporter;
 
 /* A metadata member: registered in the schema, returned encoded. */
 static ekey member_key(pipeline *p, const char *key, es_map_class cls)
 {
     es_schema_add(p->schema, key, cls);
-    ekey k = {g_strdup_printf("\"%s\"", key), strlen(key) + 2};
+    ekey k;
+    k.s = jw_encode_key(key, &k.n);
     return k;
 }
 
@@ -112,9 +113,9 @@ static void pipeline_free_keys(pipeline *p)
     g_free(p->k_raw.s);
 }
 
-static void fatal_or_report(const char *msg)
+void es_export_fail(const char *msg)
 {
-    if (X.gui) {
+    if (exporter.gui) {
         report_failure("Elasticsearch export: %s", msg);
         return;
     }
@@ -122,20 +123,12 @@ static void fatal_or_report(const char *msg)
     exit(1);
 }
 
-static pipeline *pipeline_start(const es_settings *s)
+/* The sink, the queue, the batcher, the schema and the sender thread;
+ * false (err set) if they cannot start. */
+static bool start_delivery(pipeline *p, const es_settings *s, GError **err)
 {
-    pipeline *p = g_new0(pipeline, 1);
-    GError *err = NULL;
-    es_settings_copy(&p->settings, s);
-    es_stats_init(&p->stats);
-    p->started_us = g_get_monotonic_time();
-    p->index_secs = G_MININT64;
-    /* New settings may mean a new destination: send every frame again. */
-    g_byte_array_set_size(X.done, 0);
-    esbuf_init(&p->rec, 64 * 1024, MAX_ITEM);
-
-    if (!es_sink_parse(s->node, &p->sink, &err))
-        goto fail;
+    if (!es_sink_parse(s->node, &p->sink, err))
+        return false;
     es_batcher_limits lim = {
         .max_bytes = (size_t)s->bulk_kib * 1024,
         .max_docs = s->bulk_docs,
@@ -147,11 +140,17 @@ static pipeline *pipeline_start(const es_settings *s)
     p->schema = es_schema_new();
     /* tshark -i: a live capture, which must never wait for the cluster. */
     bool is_file = true;
-    g_free(X.gui ? NULL : es_cmdline_source(X.argv, &is_file));
-    p->sender = es_sender_start(s, &p->sink, !X.gui && !is_file, p->q, p->batcher, p->schema, &p->stats,
-                                &p->style, &err);
-    if (!p->sender)
-        goto fail;
+    g_free(exporter.gui ? NULL : es_cmdline_source(exporter.argv, &is_file));
+    bool live = !exporter.gui && !is_file;
+    p->sender = es_sender_start(s, &p->sink, live, p->q, p->batcher, p->schema, &p->stats, &p->style, err);
+    return p->sender != NULL;
+}
+
+/* The metadata members, registered in the schema, their names encoded
+ * once.  Written even when the frame protocol is not exported
+ * (es.protocols): the frame's identity and what es.raw holds. */
+static void add_meta_keys(pipeline *p, const es_settings *s)
+{
     es_schema_add(p->schema, "@timestamp", ES_MAP_TIMESTAMP);
     p->k_capture = meta_key(p, "capture", ES_MAP_KEYWORD);
     p->k_capture_id = meta_key(p, "capture_id", ES_MAP_KEYWORD);
@@ -173,22 +172,34 @@ static pipeline *pipeline_start(const es_settings *s)
     } else {
         p->k_host = meta_key(p, "host", ES_MAP_KEYWORD);
     }
-    /* Written by the metadata even when the frame protocol is not exported
-     * (es.protocols): the frame's identity and what es.raw holds. */
     bool dotted = p->style != ES_NAMES_UNDERSCORE;
     p->k_frame = member_key(p, dotted ? "frame.number" : "frame_number", ES_MAP_LONG);
     p->k_linktype = meta_key(p, "linktype", ES_MAP_LONG);
     p->k_caplen = member_key(p, dotted ? "frame.cap_len" : "frame_cap_len", ES_MAP_LONG);
     p->k_raw = meta_key(p, "raw", ES_MAP_BINARY);
-    p->flat = es_flattener_new(s, p->style, p->schema);
-    if (!X.gui && es_progress_wanted(es_cmdline_quiet(X.argv)))
-        p->progress = es_progress_start(&p->stats);
-    return p;
+}
 
-fail:
-    fatal_or_report(err->message);
-    g_error_free(err);
-    p->failed = true;
+static pipeline *pipeline_start(const es_settings *s)
+{
+    pipeline *p = g_new0(pipeline, 1);
+    GError *err = NULL;
+    es_settings_copy(&p->settings, s);
+    es_stats_init(&p->stats);
+    p->started_us = g_get_monotonic_time();
+    p->index_secs = G_MININT64;
+    /* New settings may mean a new destination: send every frame again. */
+    g_byte_array_set_size(exporter.exported, 0);
+    esbuf_init(&p->rec, 64 * 1024, MAX_ITEM);
+    if (!start_delivery(p, s, &err)) {
+        es_export_fail(err->message);
+        g_error_free(err);
+        p->failed = true;
+        return p;
+    }
+    add_meta_keys(p, s);
+    p->flat = es_flattener_new(s, p->style, p->schema);
+    if (!exporter.gui && es_progress_wanted(es_cmdline_quiet(exporter.argv)))
+        p->progress = es_progress_start(&p->stats);
     return p;
 }
 
@@ -225,7 +236,7 @@ static void pipeline_stop(pipeline *p)
         es_stats_summary(&p->stats, secs, line);
         fprintf(stderr, "%s\n", line->str);
         /* In Wireshark nobody reads stderr: say where documents wait. */
-        if (X.gui && (p->stats.dead_letter || p->stats.spool))
+        if (exporter.gui && (p->stats.dead_letter || p->stats.spool))
             report_warning("Elasticsearch export: %s", line->str);
         g_string_free(line, TRUE);
     }
@@ -252,39 +263,39 @@ static void identify_capture(void)
         path = g_strdup(info->cf_filename);
         is_file = true;
     } else {
-        path = es_cmdline_source(X.argv, &is_file);
+        path = es_cmdline_source(exporter.argv, &is_file);
     }
-    g_free(X.source);
-    X.source = path ? g_path_get_basename(path) : g_strdup("unknown");
-    if (!is_file || !es_capid_file(path, X.capid))
-        es_capid_live(path, X.capid);
+    g_free(exporter.source);
+    exporter.source = path ? g_path_get_basename(path) : g_strdup("unknown");
+    if (!is_file || !es_capid_file(path, exporter.capid))
+        es_capid_live(path, exporter.capid);
     g_free(path);
-    X.capid_known = true;
+    exporter.capid_known = true;
 
-    if (strcmp(X.capid, X.done_capid) != 0) {
-        g_byte_array_set_size(X.done, 0);
-        g_strlcpy(X.done_capid, X.capid, sizeof X.done_capid);
+    if (strcmp(exporter.capid, exporter.exported_capid) != 0) {
+        g_byte_array_set_size(exporter.exported, 0);
+        g_strlcpy(exporter.exported_capid, exporter.capid, sizeof exporter.exported_capid);
     }
 }
 
 static bool already_done(uint32_t num)
 {
-    return num / 8 < X.done->len && (X.done->data[num / 8] >> (num % 8)) & 1;
+    return num / 8 < exporter.exported->len && (exporter.exported->data[num / 8] >> (num % 8)) & 1;
 }
 
 static void mark_done(uint32_t num)
 {
-    if (num / 8 >= X.done->len) {
-        guint old = X.done->len;
-        g_byte_array_set_size(X.done, MAX(num / 8 + 1, old * 2));
-        memset(X.done->data + old, 0, X.done->len - old);
+    if (num / 8 >= exporter.exported->len) {
+        guint old = exporter.exported->len;
+        g_byte_array_set_size(exporter.exported, MAX(num / 8 + 1, old * 2));
+        memset(exporter.exported->data + old, 0, exporter.exported->len - old);
     }
-    X.done->data[num / 8] |= (guint8)(1u << (num % 8));
+    exporter.exported->data[num / 8] |= (guint8)(1u << (num % 8));
 }
 
 static int linktype_of(int encap)
 {
-    gpointer v = g_hash_table_lookup(X.linktype_of_encap, GINT_TO_POINTER(encap));
+    gpointer v = g_hash_table_lookup(exporter.linktype_of_encap, GINT_TO_POINTER(encap));
     return v ? GPOINTER_TO_INT(v) - 1 : -1;
 }
 
@@ -301,7 +312,7 @@ static const char *index_for(pipeline *p, gint64 secs)
 static void write_action(pipeline *p, jsonw *w, const packet_info *pinfo)
 {
     char id[ES_CAPID_LEN + 24];
-    memcpy(id, X.capid, ES_CAPID_LEN);
+    memcpy(id, exporter.capid, ES_CAPID_LEN);
     id[ES_CAPID_LEN] = '-';
     size_t n = ES_CAPID_LEN + 1 + es_fmt_u64(id + ES_CAPID_LEN + 1, pinfo->num);
     const char *index = index_for(p, (gint64)pinfo->abs_ts.secs);
@@ -328,11 +339,11 @@ static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t
         jw_string(w, ts, n);
     }
     jw_key_encoded(w, p->k_capture.s, p->k_capture.n);
-    jw_string(w, X.source, strlen(X.source));
+    jw_string(w, exporter.source, strlen(exporter.source));
     jw_key_encoded(w, p->k_capture_id.s, p->k_capture_id.n);
-    jw_string(w, X.capid, ES_CAPID_LEN);
+    jw_string(w, exporter.capid, ES_CAPID_LEN);
     jw_key_encoded(w, p->k_host.s, p->k_host.n);
-    jw_string(w, X.host, strlen(X.host));
+    jw_string(w, exporter.host, strlen(exporter.host));
     jw_key_encoded(w, p->k_frame.s, p->k_frame.n);
     jw_uint(w, pinfo->num);
 
@@ -394,27 +405,10 @@ static void write_ecs(pipeline *p, jsonw *w, packet_info *pinfo)
     }
 }
 
-static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt,
-                                   const void *data, tap_flags_t flags)
+/* The frame's bulk item (action line, document line) into p->rec; false
+ * if it could not be written whole. */
+static bool write_item(pipeline *p, packet_info *pinfo, epan_dissect_t *edt)
 {
-    (void)tapdata;
-    (void)data;
-    (void)flags;
-    if (!X.p)
-        X.p = pipeline_start(&X.want);
-    pipeline *p = X.p;
-    es_stats_add(&p->stats.frames, 1);
-    if (p->failed) {
-        es_stats_add(&p->stats.dropped, 1);
-        return TAP_PACKET_DONT_REDRAW;
-    }
-    if (!X.capid_known)
-        identify_capture();
-    if (already_done(pinfo->num)) {
-        es_stats_add(&p->stats.skipped, 1);
-        return TAP_PACKET_DONT_REDRAW;
-    }
-
     jsonw w;
     esbuf_truncate(&p->rec, 0);
     jw_init(&w, &p->rec);
@@ -428,7 +422,31 @@ static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_disse
     es_flatten(p->flat, edt->tree, &w);
     jw_end_object(&w);
     esbuf_putc(&p->rec, '\n');
-    if (!jw_finish(&w)) {
+    return jw_finish(&w);
+}
+
+static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt,
+                                   const void *data, tap_flags_t flags)
+{
+    (void)tapdata;
+    (void)data;
+    (void)flags;
+    if (!exporter.pipeline)
+        exporter.pipeline = pipeline_start(&exporter.wanted);
+    pipeline *p = exporter.pipeline;
+    es_stats_add(&p->stats.frames, 1);
+    if (p->failed) {
+        es_stats_add(&p->stats.dropped, 1);
+        return TAP_PACKET_DONT_REDRAW;
+    }
+    if (!exporter.capid_known)
+        identify_capture();
+    if (already_done(pinfo->num)) {
+        es_stats_add(&p->stats.skipped, 1);
+        return TAP_PACKET_DONT_REDRAW;
+    }
+
+    if (!write_item(p, pinfo, edt)) {
         es_stats_add(&p->stats.dropped, 1);
         es_stats_reason(&p->stats, p->rec.error ? "document larger than 32 MiB" :
                                                   "document could not be written");
@@ -464,103 +482,103 @@ static void tap_register(void)
     /* TL_REQUIRES_ERROR_PACKETS: a frame whose dissection ended with an
      * exception inside a quoted packet (ICMP error, SCTP PKTDROP) is still
      * flagged as an error packet when its frame tap is queued. */
-    GString *err = register_tap_listener("frame", &X, NULL,
+    GString *err = register_tap_listener("frame", &exporter, NULL,
                                          TL_REQUIRES_PROTO_TREE | TL_REQUIRES_ERROR_PACKETS,
                                          on_reset, on_packet, NULL, NULL);
     if (err) {
-        fatal_or_report(err->str);
+        es_export_fail(err->str);
         g_string_free(err, TRUE);
         return;
     }
     /* Without it tshark builds a tree with most fields left out. */
     epan_set_always_visible(TRUE);
-    X.tap_on = true;
-    g_free(X.filter);
-    X.filter = NULL;
+    exporter.tap_on = true;
+    g_free(exporter.filter);
+    exporter.filter = NULL;
 }
 
 static void apply_filter(void)
 {
-    const char *want = X.want.filter;
-    if (!X.tap_on || g_strcmp0(want, X.filter ? X.filter : "") == 0)
+    const char *want = exporter.wanted.filter;
+    if (!exporter.tap_on || g_strcmp0(want, exporter.filter ? exporter.filter : "") == 0)
         return;
-    GString *err = set_tap_dfilter(&X, *want ? want : NULL);
+    GString *err = set_tap_dfilter(&exporter, *want ? want : NULL);
     if (err) {
         char *msg = g_strdup_printf("es.filter: %s", err->str);
         g_string_free(err, TRUE);
-        fatal_or_report(msg);
+        es_export_fail(msg);
         g_free(msg);
         return;
     }
-    g_free(X.filter);
-    X.filter = g_strdup(want);
+    g_free(exporter.filter);
+    exporter.filter = g_strdup(want);
 }
 
 static void tap_unregister(void)
 {
-    if (!X.tap_on)
+    if (!exporter.tap_on)
         return;
-    remove_tap_listener(&X);
+    remove_tap_listener(&exporter);
     epan_set_always_visible(FALSE);
-    X.tap_on = false;
+    exporter.tap_on = false;
 }
 
 void es_export_init(char **argv)
 {
-    X.argv = argv;
-    X.gui = es_cmdline_is_gui(argv);
-    es_settings_init(&X.want);
-    X.done = g_byte_array_new();
-    g_strlcpy(X.host, g_get_host_name(), sizeof X.host);
-    X.linktype_of_encap = g_hash_table_new(g_direct_hash, g_direct_equal);
+    exporter.argv = argv;
+    exporter.gui = es_cmdline_is_gui(argv);
+    es_settings_init(&exporter.wanted);
+    exporter.exported = g_byte_array_new();
+    g_strlcpy(exporter.host, g_get_host_name(), sizeof exporter.host);
+    exporter.linktype_of_encap = g_hash_table_new(g_direct_hash, g_direct_equal);
     for (int dlt = 0; dlt < 300; dlt++) {
         int encap = wtap_pcap_encap_to_wtap_encap(dlt);
-        if (encap > 0 && !g_hash_table_contains(X.linktype_of_encap, GINT_TO_POINTER(encap)))
-            g_hash_table_insert(X.linktype_of_encap, GINT_TO_POINTER(encap), GINT_TO_POINTER(dlt + 1));
+        if (encap > 0 && !g_hash_table_contains(exporter.linktype_of_encap, GINT_TO_POINTER(encap)))
+            g_hash_table_insert(exporter.linktype_of_encap, GINT_TO_POINTER(encap), GINT_TO_POINTER(dlt + 1));
     }
 }
 
 void es_export_configure(const es_settings *s, bool enabled)
 {
-    bool changed = !es_settings_equal(s, &X.want);
-    if (X.p && (changed || !enabled)) {
-        pipeline_stop(X.p);
-        X.p = NULL;
+    bool changed = !es_settings_equal(s, &exporter.wanted);
+    if (exporter.pipeline && (changed || !enabled)) {
+        pipeline_stop(exporter.pipeline);
+        exporter.pipeline = NULL;
     }
-    if (X.tap_on && !enabled)
+    if (exporter.tap_on && !enabled)
         tap_unregister();
-    es_settings_clear(&X.want);
-    es_settings_copy(&X.want, s);
-    X.enabled = enabled;
-    if (enabled && !X.tap_on)
+    es_settings_clear(&exporter.wanted);
+    es_settings_copy(&exporter.wanted, s);
+    exporter.enabled = enabled;
+    if (enabled && !exporter.tap_on)
         tap_register();
 }
 
 void es_export_state_get(es_export_state *out)
 {
     memset(out, 0, sizeof *out);
-    out->enabled = X.enabled;
-    out->settings = X.p ? &X.p->settings : &X.want;
-    if (X.p) {
-        out->stats = &X.p->stats;
-        out->sender = X.p->sender;
-        out->seconds = (double)(g_get_monotonic_time() - X.p->started_us) / G_USEC_PER_SEC;
+    out->enabled = exporter.enabled;
+    out->settings = exporter.pipeline ? &exporter.pipeline->settings : &exporter.wanted;
+    if (exporter.pipeline) {
+        out->stats = &exporter.pipeline->stats;
+        out->sender = exporter.pipeline->sender;
+        out->seconds = (double)(g_get_monotonic_time() - exporter.pipeline->started_us) / G_USEC_PER_SEC;
     }
-    if (X.capid_known) {
-        out->capture = X.source;
-        out->capture_id = X.capid;
+    if (exporter.capid_known) {
+        out->capture = exporter.source;
+        out->capture_id = exporter.capid;
     }
 }
 
 void es_export_now(const es_settings *s, void (*retap)(void *ud), void *ud)
 {
     es_settings before;
-    es_settings_copy(&before, &X.want);
-    bool was_enabled = X.enabled;
+    es_settings_copy(&before, &exporter.wanted);
+    bool was_enabled = exporter.enabled;
     es_export_configure(s, true);
     apply_filter();
-    if (!X.p)
-        X.p = pipeline_start(&X.want);
+    if (!exporter.pipeline)
+        exporter.pipeline = pipeline_start(&exporter.wanted);
     retap(ud);
     if (was_enabled) {
         es_export_configure(&before, true);
@@ -568,36 +586,36 @@ void es_export_now(const es_settings *s, void (*retap)(void *ud), void *ud)
         /* Export stays off for later passes; the pipeline delivers what
          * the pass produced until the settings change or Wireshark exits. */
         tap_unregister();
-        es_settings_clear(&X.want);
-        es_settings_copy(&X.want, &before);
-        X.enabled = false;
+        es_settings_clear(&exporter.wanted);
+        es_settings_copy(&exporter.wanted, &before);
+        exporter.enabled = false;
     }
     es_settings_clear(&before);
 }
 
 void es_export_file_opened(void)
 {
-    X.capid_known = false;
+    exporter.capid_known = false;
     apply_filter();
     /* Started here rather than at the first frame so that an empty capture
      * still connects, writes its (empty) output and reports. */
-    if (X.enabled && !X.p)
-        X.p = pipeline_start(&X.want);
+    if (exporter.enabled && !exporter.pipeline)
+        exporter.pipeline = pipeline_start(&exporter.wanted);
 }
 
 void es_export_shutdown(void)
 {
     tap_unregister();
-    pipeline_stop(X.p);
-    X.p = NULL;
-    es_settings_clear(&X.want);
-    g_byte_array_free(X.done, TRUE);
-    X.done = NULL;
-    g_free(X.source);
-    X.source = NULL;
-    g_free(X.filter);
-    X.filter = NULL;
-    if (X.linktype_of_encap)
-        g_hash_table_destroy(X.linktype_of_encap);
-    X.linktype_of_encap = NULL;
+    pipeline_stop(exporter.pipeline);
+    exporter.pipeline = NULL;
+    es_settings_clear(&exporter.wanted);
+    g_byte_array_free(exporter.exported, TRUE);
+    exporter.exported = NULL;
+    g_free(exporter.source);
+    exporter.source = NULL;
+    g_free(exporter.filter);
+    exporter.filter = NULL;
+    if (exporter.linktype_of_encap)
+        g_hash_table_destroy(exporter.linktype_of_encap);
+    exporter.linktype_of_encap = NULL;
 }

@@ -20,6 +20,10 @@
 /* Remembers the process's arguments (source of the capture, GUI or not). */
 void es_export_init(char **argv);
 
+/* The one way a setting or start-up error ends: tshark prints it and
+ * exits; Wireshark reports it in a dialog and export stays off. */
+void es_export_fail(const char *msg);
+
 /* Applies the effective settings: registers the tap when enabled, removes it
  * when not; a running pipeline with different settings is flushed and
  * restarted with the new ones.  Settings must already be validated. */

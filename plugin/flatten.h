@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 
+#include "corefields.h"
 #include "jsonw.h"
 #include "schema.h"
 #include "settings.h"

@@ -290,8 +290,6 @@ static bool prepare(es_http *h, slot *s, const char *method, const char *path,
         curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
     curl_easy_setopt(s->easy, CURLOPT_CUSTOMREQUEST, method);
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(s->easy, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers);
     return true;
 }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+const char jw_hex_digits[] = "0123456789abcdef";
+
 enum {
     ST_TOP,        /* expecting the single top-level value */
     ST_DONE,       /* top-level value complete */
@@ -146,7 +148,6 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
 
 void jw_escape_into(esbuf *out, const char *s, size_t len)
 {
-    static const char hexd[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     const unsigned char *run = p;
 
@@ -174,7 +175,7 @@ void jw_escape_into(esbuf *out, const char *s, size_t len)
         case '\f': esbuf_append(out, "\\f", 2); break;
         default:
             if (c < 0x20) {
-                char u[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
+                char u[6] = {'\\', 'u', '0', '0', jw_hex_digits[c >> 4], jw_hex_digits[c & 15]};
                 esbuf_append(out, u, 6);
             } else {
                 esbuf_append(out, "\xEF\xBF\xBD", 3); /* U+FFFD */
@@ -303,16 +304,28 @@ void jw_base64(jsonw *w, const uint8_t *p, size_t len)
     w->out->data[w->out->len] = '\0';
 }
 
+char *jw_encode_key(const char *name, size_t *len)
+{
+    size_t n = strlen(name);
+    esbuf enc;
+    /* Room for every byte escaped as \u00XX. */
+    esbuf_init(&enc, n + 8, n * 6 + 8);
+    esbuf_putc(&enc, '"');
+    jw_escape_into(&enc, name, n);
+    esbuf_putc(&enc, '"');
+    *len = enc.len;
+    return enc.data;
+}
+
 void jw_hex(jsonw *w, const uint8_t *p, size_t len)
 {
-    static const char hexd[] = "0123456789abcdef";
     if (!value_prefix(w) || !esbuf_reserve(w->out, len * 2 + 2))
         return;
     char *o = w->out->data + w->out->len;
     *o++ = '"';
     for (size_t i = 0; i < len; i++) {
-        *o++ = hexd[p[i] >> 4];
-        *o++ = hexd[p[i] & 15];
+        *o++ = jw_hex_digits[p[i] >> 4];
+        *o++ = jw_hex_digits[p[i] & 15];
     }
     *o++ = '"';
     w->out->len = (size_t)(o - w->out->data);

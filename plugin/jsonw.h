@@ -73,6 +73,9 @@ void jw_null(jsonw *w);
 void jw_base64(jsonw *w, const uint8_t *p, size_t len);
 void jw_hex(jsonw *w, const uint8_t *p, size_t len);
 
+/* Lower-case hex digits, for whoever writes hex (\u escapes, bytes). */
+extern const char jw_hex_digits[];
+
 void jw_save(const jsonw *w, jw_mark *m);
 void jw_rollback(jsonw *w, const jw_mark *m);
 
@@ -82,5 +85,9 @@ bool jw_finish(const jsonw *w);
 /* Appends s as a JSON string body (no quotes) to out: the escaping used by
  * jw_string(), for callers that precompute encoded keys. */
 void jw_escape_into(esbuf *out, const char *s, size_t len);
+
+/* A member name encoded once for jw_key_encoded(): the JSON string with its
+ * quotes, NUL-terminated, its length in *len.  Free with g_free(). */
+char *jw_encode_key(const char *name, size_t *len);
 
 #endif

@@ -5,6 +5,7 @@
 #include "schema.h"
 
 #include <glib.h>
+#include <string.h>
 
 typedef struct field {
     char *name;
@@ -35,81 +36,102 @@ es_map_class es_map_merge(es_map_class a, es_map_class b)
     return ES_MAP_KEYWORD;
 }
 
-static void type(jsonw *w, const char *t)
+/* The one table of Elasticsearch field types, read both ways: a class's
+ * mapping is written from its row (es_map_property), and a mapping read
+ * back from a cluster is the class of the first row it fits
+ * (es_map_class_of_mapping).  Rows of one type are told apart by a
+ * sub-field, the field's name or ignore_above, in this order. */
+typedef struct type_row {
+    es_map_class cls;
+    const char *type;
+    unsigned ignore_above;      /* 0: none */
+    bool told_by_ignore_above;  /* fits only a mapping with this ignore_above */
+    const char *sub_field;      /* a sub-field of type sub_type; fits only mappings with "fields" */
+    const char *sub_type;
+    const char *only_name;      /* fits only the field of this name */
+    bool ignore_malformed;
+    const char *alias_path;
+    bool ulong_fallback;        /* ES_MAP_ULONG's row on a cluster without unsigned_long */
+} type_row;
+
+static const type_row TYPES[] = {
+    {.cls = ES_MAP_LONG, .type = "long"},
+    {.cls = ES_MAP_ULONG, .type = "unsigned_long"},
+    /* unsigned_long where the cluster has none: a double keeps range
+     * queries, the keyword sub-field keeps the digits a double would round. */
+    {.cls = ES_MAP_ULONG, .type = "double", .sub_field = "exact", .sub_type = "keyword", .ulong_fallback = true},
+    {.cls = ES_MAP_DOUBLE, .type = "double"},
+    {.cls = ES_MAP_BOOLEAN, .type = "boolean"},
+    {.cls = ES_MAP_TIMESTAMP, .type = "date_nanos", .only_name = "@timestamp"},
+    /* Wireshark times can be anything (year 1900, 2106): a value
+     * date_nanos cannot hold is left out instead of failing the frame. */
+    {.cls = ES_MAP_DATE, .type = "date_nanos", .ignore_malformed = true},
+    {.cls = ES_MAP_IP, .type = "ip"},
+    {.cls = ES_MAP_BINARY, .type = "binary"},
+    {.cls = ES_MAP_TIME_ALIAS, .type = "alias", .alias_path = "@timestamp"},
+    {.cls = ES_MAP_CONSTANT, .type = "constant_keyword"},
+    {.cls = ES_MAP_SEARCH_TEXT, .type = "keyword", .ignore_above = 8191, .sub_field = "text", .sub_type = "text"},
+    {.cls = ES_MAP_BYTES, .type = "keyword", .ignore_above = 1024, .told_by_ignore_above = true},
+    /* Lucene's term limit is 32766 bytes of UTF-8. */
+    {.cls = ES_MAP_KEYWORD, .type = "keyword", .ignore_above = 8191},
+};
+
+static const type_row *row_of_class(es_map_class c, unsigned lacks)
+{
+    if (c == ES_MAP_CONSTANT && (lacks & ES_LACKS_CONSTANT_KEYWORD))
+        c = ES_MAP_KEYWORD;
+    if (c == ES_MAP_NONE)
+        c = ES_MAP_KEYWORD;
+    bool fallback = c == ES_MAP_ULONG && (lacks & ES_LACKS_UNSIGNED_LONG);
+    for (size_t i = 0; i < G_N_ELEMENTS(TYPES); i++)
+        if (TYPES[i].cls == c && TYPES[i].ulong_fallback == fallback)
+            return &TYPES[i];
+    g_assert_not_reached();
+}
+
+static void write_type(jsonw *w, const char *t)
 {
     jw_key(w, "type");
     jw_string(w, t, strlen(t));
 }
 
-/* unsigned_long where the cluster has none: a double keeps range queries,
- * the keyword sub-field keeps the digits a double would round. */
-static void ulong_fallback(jsonw *w)
-{
-    type(w, "double");
-    jw_key(w, "fields");
-    jw_begin_object(w);
-    jw_key(w, "exact");
-    jw_begin_object(w);
-    type(w, "keyword");
-    jw_end_object(w);
-    jw_end_object(w);
-}
-
 static void map_members(jsonw *w, es_map_class c, unsigned lacks)
 {
-    if (c == ES_MAP_ULONG && (lacks & ES_LACKS_UNSIGNED_LONG)) {
-        ulong_fallback(w);
-        return;
-    }
-    if (c == ES_MAP_CONSTANT && (lacks & ES_LACKS_CONSTANT_KEYWORD))
-        c = ES_MAP_KEYWORD;
-    switch (c) {
-    case ES_MAP_LONG: type(w, "long"); break;
-    case ES_MAP_ULONG: type(w, "unsigned_long"); break;
-    case ES_MAP_DOUBLE: type(w, "double"); break;
-    case ES_MAP_BOOLEAN: type(w, "boolean"); break;
-    case ES_MAP_DATE:
-        /* Wireshark times can be anything (year 1900, 2106): a value
-         * date_nanos cannot hold is left out instead of failing the frame. */
-        type(w, "date_nanos");
+    const type_row *r = row_of_class(c, lacks);
+    write_type(w, r->type);
+    if (r->ignore_malformed) {
         jw_key(w, "ignore_malformed");
         jw_bool(w, true);
-        break;
-    case ES_MAP_TIMESTAMP: type(w, "date_nanos"); break;
-    case ES_MAP_IP: type(w, "ip"); break;
-    case ES_MAP_BYTES:
-        type(w, "keyword");
-        jw_key(w, "ignore_above");
-        jw_uint(w, 1024);
-        break;
-    case ES_MAP_BINARY: type(w, "binary"); break;
-    case ES_MAP_CONSTANT:
-        type(w, "constant_keyword");
-        break;
-    case ES_MAP_TIME_ALIAS:
-        type(w, "alias");
+    }
+    if (r->alias_path) {
         jw_key(w, "path");
-        jw_string(w, "@timestamp", 10);
-        break;
-    case ES_MAP_NONE:
-    case ES_MAP_KEYWORD:
-        type(w, "keyword");
+        jw_string(w, r->alias_path, strlen(r->alias_path));
+    }
+    if (r->ignore_above) {
         jw_key(w, "ignore_above");
-        jw_uint(w, 8191);   /* Lucene's term limit is 32766 bytes of UTF-8 */
-        break;
-    case ES_MAP_SEARCH_TEXT:
-        type(w, "keyword");
-        jw_key(w, "ignore_above");
-        jw_uint(w, 8191);
+        jw_uint(w, r->ignore_above);
+    }
+    if (r->sub_field) {
         jw_key(w, "fields");
         jw_begin_object(w);
-        jw_key(w, "text");
+        jw_key(w, r->sub_field);
         jw_begin_object(w);
-        type(w, "text");
+        write_type(w, r->sub_type);
         jw_end_object(w);
         jw_end_object(w);
-        break;
     }
+}
+
+es_map_class es_map_class_of_mapping(const char *name, const char *type, bool has_fields, int64_t ignore_above)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(TYPES); i++) {
+        const type_row *r = &TYPES[i];
+        if (strcmp(r->type, type) == 0 && (!r->sub_field || has_fields) &&
+            (!r->only_name || strcmp(r->only_name, name) == 0) &&
+            (!r->told_by_ignore_above || ignore_above == r->ignore_above))
+            return r->cls;
+    }
+    return ES_MAP_NONE;
 }
 
 void es_map_property(jsonw *w, es_map_class c, unsigned lacks)

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "jsonw.h"
 
@@ -60,6 +61,11 @@ es_map_class es_map_merge(es_map_class a, es_map_class b);
 /* Writes the mapping object of a class ({"type":"long"}, ...) for a cluster
  * lacking what the es_lack bits of lacks say. */
 void es_map_property(jsonw *w, es_map_class c, unsigned lacks);
+
+/* The class of a mapping read back from a cluster: field name, its "type",
+ * whether it has "fields", its "ignore_above" (0 if none); ES_MAP_NONE for
+ * a type the exporter does not write.  The inverse of es_map_property(). */
+es_map_class es_map_class_of_mapping(const char *name, const char *type, bool has_fields, int64_t ignore_above);
 
 typedef struct es_schema es_schema;
 

@@ -9,15 +9,14 @@
 #include <string.h>
 
 #include "deadletter.h"
+#include "delivery.h"
 #include "http.h"
 #include "secrets.h"
 #include "progress.h"
 #include "spool.h"
 
 #define TICK_US (100 * 1000)
-#define BACKOFF_MIN_US (250 * 1000)
 #define SETUP_TIMEOUT_S 5
-#define SERVER_ERROR_ATTEMPTS 5
 #define WARN_INTERVAL_US (300 * G_USEC_PER_SEC)
 
 struct es_sender {
@@ -44,7 +43,6 @@ struct es_sender {
 
     GQueue retry;             /* es_batch*, waiting for their not_before_us */
     es_batch *lookahead;      /* popped while waiting (file sinks) */
-    unsigned retry_items;
 
     GThread *thread;
     GMutex lock;              /* guards stopping and deadline */
@@ -141,21 +139,9 @@ void es_sender_state_clear(es_sender_state *st)
     memset(st, 0, sizeof *st);
 }
 
-const char *es_sender_target(const es_sender *snd)
-{
-    return snd->target;
-}
-
 static int64_t backoff_us(es_sender *s, unsigned attempt, unsigned retry_after_s)
 {
-    int64_t d = BACKOFF_MIN_US << MIN(attempt, 16u);
-    int64_t max = (int64_t)s->settings.retry_max_s * G_USEC_PER_SEC;
-    if (d > max)
-        d = max;
-    d = d / 2 + g_rand_int_range(s->rand, 0, (gint32)(d / 2) + 1);   /* jitter */
-    if ((int64_t)retry_after_s * G_USEC_PER_SEC > d)
-        d = (int64_t)retry_after_s * G_USEC_PER_SEC;
-    return d;
+    return es_backoff_us(attempt, retry_after_s, s->settings.retry_max_s, s->rand);
 }
 
 /* Writes every item of b to the dead-letter file with the error. */
@@ -201,12 +187,22 @@ static void spool_or_drop(es_sender *s, es_batch *b)
 /* The cluster went away: probe it again later, spool meanwhile. */
 static void cluster_away(es_sender *s, es_batch *b, unsigned retry_after_s);
 
+/* Keeps b for sending again.  The retry queue holds es.queue batches: a
+ * live capture, which must not wait, puts what is past that into the
+ * spool; otherwise next_batch() takes no new batch until there is room. */
+static void hold_for_retry(es_sender *s, es_batch *b)
+{
+    if (spooling(s) && es_retry_full(s->retry.length, s->settings.queue))
+        spool_or_drop(s, b);
+    else
+        g_queue_push_tail(&s->retry, b);
+}
+
 static void schedule_retry(es_sender *s, es_batch *b, unsigned retry_after_s)
 {
     b->attempt++;
     b->not_before_us = g_get_monotonic_time() + backoff_us(s, b->attempt, retry_after_s);
-    s->retry_items += b->n_items;
-    g_queue_push_tail(&s->retry, b);
+    hold_for_retry(s, b);
 }
 
 /* Ends delivery for good after the message just told (warn()). */
@@ -524,18 +520,10 @@ static void finish_bulk(es_sender *s, es_batch *b, const es_http_result *res)
 /* Splits a batch the server found too large into two halves. */
 static void split_batch(es_sender *s, es_batch *b)
 {
-    uint32_t half = b->n_items / 2;
-    for (int part = 0; part < 2; part++) {
-        es_batch *n = es_batch_new(b->body.limit);
-        for (uint32_t i = part ? half : 0; i < (part ? b->n_items : half); i++) {
-            const char *p;
-            size_t len;
-            es_batch_item(b, i, &p, &len);
-            es_batch_append(n, p, len);
-        }
-        g_queue_push_tail(&s->retry, n);
-        s->retry_items += n->n_items;
-    }
+    es_batch *halves[2];
+    es_batch_halves(b, halves);
+    hold_for_retry(s, halves[0]);
+    hold_for_retry(s, halves[1]);
     es_batch_free(b);
 }
 
@@ -546,33 +534,11 @@ static void cluster_away(es_sender *s, es_batch *b, unsigned retry_after_s)
     s->prepare_not_before_us = g_get_monotonic_time() + backoff_us(s, 2, retry_after_s);
 }
 
-/* What a whole-request answer asks for. */
-typedef enum {
-    ANSWER_OK,
-    ANSWER_AWAY,     /* 429, 502-504, a read-only block: wait (or spool) and send again */
-    ANSWER_RETRY,    /* another 5xx: a few more attempts */
-    ANSWER_SPLIT,    /* 413: too large, send in halves */
-    ANSWER_AUTH,     /* 401, 403: credentials or privileges */
-    ANSWER_REJECT,   /* refused for good */
-} answer_kind;
-
-static answer_kind classify_status(const es_http_result *res, const es_batch *b)
+static es_answer_kind classify_status(const es_http_result *res, const es_batch *b)
 {
-    long st = res->status;
-    if (st == 200)
-        return ANSWER_OK;
-    if (st == 429 || st == 502 || st == 503 || st == 504)
-        return ANSWER_AWAY;
-    /* A cluster made read-only answers 403 too: not a credentials problem. */
-    if (es_error_is_block(res->body->str, res->body->len))
-        return ANSWER_AWAY;
-    if (st == 413 && b->n_items > 1)
-        return ANSWER_SPLIT;
-    if (st == 401 || st == 403)
-        return ANSWER_AUTH;
-    if (st >= 500 && b->attempt + 1 < SERVER_ERROR_ATTEMPTS)
-        return ANSWER_RETRY;
-    return ANSWER_REJECT;
+    /* A 200's body, a whole bulk response, is not searched for a block. */
+    bool blocked = res->status != 200 && es_error_is_block(res->body->str, res->body->len);
+    return es_classify_status(res->status, blocked, b->n_items, b->attempt);
 }
 
 /* No HTTP answer: refused for good (TLS, redirect), or try again later. */
@@ -617,8 +583,8 @@ static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_
         on_transport_error(s, b, res);
         return;
     }
-    answer_kind kind = classify_status(res, b);
-    if (kind == ANSWER_AWAY && (spooling(s) || b->spool_id)) {
+    es_answer_kind kind = classify_status(res, b);
+    if (kind == ES_ANSWER_AWAY && (spooling(s) || b->spool_id)) {
         es_stats_add(&s->stats->failures, 1);
         warn(s, true, "%s answered HTTP %ld; spooling to %s until it takes documents again", res->node,
              res->status, es_spool_dir(s->spool));
@@ -630,21 +596,21 @@ static void on_done(void *ud, void *tag, const es_http_result *res, size_t wire_
         es_spool_done(s->spool, b->spool_id);
         b->spool_id = 0;
     }
-    if (kind == ANSWER_OK) {
+    if (kind == ES_ANSWER_OK) {
         finish_bulk(s, b, res);
         return;
     }
     es_stats_add(&s->stats->failures, 1);
     char *why = es_error_summary(res->body->str, res->body->len);
-    if (kind == ANSWER_AWAY && es_error_is_block(res->body->str, res->body->len))
+    if (kind == ES_ANSWER_AWAY && es_error_is_block(res->body->str, res->body->len))
         warn_blocked(s, why);
-    else if (kind == ANSWER_AWAY || kind == ANSWER_RETRY)
+    else if (kind == ES_ANSWER_AWAY || kind == ES_ANSWER_RETRY)
         warn(s, true, "%s answered HTTP %ld (%s); retrying", res->node, res->status, why);
-    if (kind == ANSWER_AWAY || kind == ANSWER_RETRY) {
+    if (kind == ES_ANSWER_AWAY || kind == ES_ANSWER_RETRY) {
         schedule_retry(s, b, res->retry_after_s);
-    } else if (kind == ANSWER_SPLIT) {
+    } else if (kind == ES_ANSWER_SPLIT) {
         split_batch(s, b);
-    } else if (kind == ANSWER_AUTH) {
+    } else if (kind == ES_ANSWER_AUTH) {
         auth_refused(s, res);
         char *reason = g_strdup_printf("HTTP %ld %s", res->status, why);
         drop_batch(s, b, reason);
@@ -687,7 +653,6 @@ static es_batch *next_batch(es_sender *s, int64_t now, bool stopping)
     es_batch *b = g_queue_peek_head(&s->retry);
     if (b && b->not_before_us <= now) {
         g_queue_pop_head(&s->retry);
-        s->retry_items -= b->n_items;
         return b;
     }
     if (s->lookahead) {
@@ -695,6 +660,11 @@ static es_batch *next_batch(es_sender *s, int64_t now, bool stopping)
         s->lookahead = NULL;
         return b;
     }
+    /* Bounded: with es.queue batches waiting to be sent again, new ones
+     * wait in the queue (and reading waits) instead of piling up here; a
+     * live capture spools the overflow instead (hold_for_retry). */
+    if (!spooling(s) && es_retry_full(s->retry.length, s->settings.queue))
+        return NULL;
     /* Older than anything queued: what waits in the spool. */
     if (s->spool && s->prepared && (b = es_spool_take(s->spool, 0)))
         return b;
@@ -739,7 +709,6 @@ static void spool_everything(es_sender *s, bool with_batcher)
     es_http_cancel_all(s->http, cancelled, s);
     while ((b = g_queue_pop_head(&s->retry)))
         spool_or_drop(s, b);
-    s->retry_items = 0;
     if (s->lookahead) {
         spool_or_drop(s, s->lookahead);
         s->lookahead = NULL;
@@ -757,7 +726,6 @@ static void drop_everything(es_sender *s, const char *reason)
         es_http_cancel_all(s->http, cancelled, s);
     while ((b = g_queue_pop_head(&s->retry)))
         drop_batch(s, b, reason);
-    s->retry_items = 0;
     if (s->lookahead) {
         drop_batch(s, s->lookahead, reason);
         s->lookahead = NULL;
@@ -768,64 +736,90 @@ static void drop_everything(es_sender *s, const char *reason)
         drop_batch(s, b, reason);
 }
 
+/* Fatal stop, flush deadline, cluster away during a live capture: what
+ * must happen before anything is sent this turn.  True when the thread
+ * is done. */
+static bool handle_stops(es_sender *s, int64_t now, bool stopping, int64_t deadline)
+{
+    if (s->fatal) {
+        drop_everything(s, s->stop_reason);
+        if (stopping)
+            return true;
+    }
+    if (stopping && now >= deadline) {
+        if (spooling(s))
+            spool_everything(s, true);
+        else
+            drop_everything(s, "not delivered before the flush timeout (es.flush_timeout_s)");
+        return true;
+    }
+    if (s->http && !s->prepared && now >= s->prepare_not_before_us && !s->fatal &&
+        !prepare_cluster(s, SETUP_TIMEOUT_S))
+        s->prepare_not_before_us = now + backoff_us(s, 4, 0);
+    if (spooling(s) && !s->prepared && !s->fatal) {
+        /* Keep the queue empty so the capture never waits; at the end,
+         * the batcher's last batch too. */
+        spool_everything(s, stopping);
+        if (stopping)
+            return true;
+        es_batch *old = es_batcher_take(s->batcher, now, false);
+        if (old)
+            spool_or_drop(s, old);
+    }
+    return false;
+}
+
+/* Sends (or writes) every batch that is ready, as far as requests in
+ * flight allow.  True if any was. */
+static bool send_ready(es_sender *s, int64_t now, bool stopping)
+{
+    bool sent_any = false;
+    while (!s->fatal && (!s->http || (s->prepared && es_http_inflight(s->http) < s->settings.requests))) {
+        es_batch *b = next_batch(s, now, stopping);
+        if (!b)
+            break;
+        /* Every field of b is in the schema already: map before sending. */
+        if (s->http && !update_mappings(s)) {
+            s->lookahead = b;
+            s->prepared = false;
+            s->prepare_not_before_us = now + backoff_us(s, 4, 0);
+            break;
+        }
+        sent_any = true;
+        if (!s->http) {
+            if (!write_batch(s, b))
+                schedule_retry(s, b, 0);
+            else
+                es_batch_free(b);
+        } else {
+            es_stats_add(&s->stats->bytes, b->body.len);
+            es_http_submit(s->http, ES_BULK_PATH, b->body.data, b->body.len, "application/x-ndjson", b);
+        }
+    }
+    return sent_any;
+}
+
+/* Waits for answers, a due retry, a queued batch or the deadline. */
+static void wait_for_work(es_sender *s, int64_t now, bool stopping, int64_t deadline)
+{
+    int64_t due = next_due(s, now);
+    if (stopping && deadline < due)
+        due = deadline;
+    if (s->http)
+        es_http_poll(s->http, (int)MAX((due - now) / 1000, 1), on_done, s);
+    else if (!s->lookahead)
+        s->lookahead = es_queue_pop(s->q, due);
+}
+
 static gpointer sender_main(gpointer data)
 {
     es_sender *s = data;
     for (;;) {
         int64_t now = g_get_monotonic_time(), deadline;
         bool stopping = is_stopping(s, &deadline);
-
-        if (s->fatal) {
-            drop_everything(s, s->stop_reason);
-            if (stopping)
-                break;
-        }
-        if (stopping && now >= deadline) {
-            if (spooling(s))
-                spool_everything(s, true);
-            else
-                drop_everything(s, "not delivered before the flush timeout (es.flush_timeout_s)");
+        if (handle_stops(s, now, stopping, deadline))
             break;
-        }
-        if (s->http && !s->prepared && now >= s->prepare_not_before_us && !s->fatal &&
-            !prepare_cluster(s, SETUP_TIMEOUT_S))
-            s->prepare_not_before_us = now + backoff_us(s, 4, 0);
-        if (spooling(s) && !s->prepared && !s->fatal) {
-            /* Keep the queue empty so the capture never waits; at the end,
-             * the batcher's last batch too. */
-            spool_everything(s, stopping);
-            if (stopping)
-                break;
-            es_batch *old = es_batcher_take(s->batcher, now, false);
-            if (old)
-                spool_or_drop(s, old);
-        }
-
-        bool sent_any = false;
-        while (!s->fatal && (!s->http || (s->prepared && es_http_inflight(s->http) < s->settings.requests))) {
-            es_batch *b = next_batch(s, now, stopping);
-            if (!b)
-                break;
-            /* Every field of b is in the schema already: map before sending. */
-            if (s->http && !update_mappings(s)) {
-                s->lookahead = b;
-                s->prepared = false;
-                s->prepare_not_before_us = now + backoff_us(s, 4, 0);
-                break;
-            }
-            sent_any = true;
-            if (!s->http) {
-                if (!write_batch(s, b))
-                    schedule_retry(s, b, 0);
-                else
-                    es_batch_free(b);
-            } else {
-                es_stats_add(&s->stats->bytes, b->body.len);
-                es_http_submit(s->http, ES_BULK_PATH, b->body.data, b->body.len,
-                               "application/x-ndjson", b);
-            }
-        }
-        if (!s->http && sent_any)
+        if (send_ready(s, now, stopping) && !s->http)
             continue;
         if (stopping && !has_work(s) && !es_queue_length(s->q)) {
             es_batch *rest = es_batcher_take(s->batcher, now, true);
@@ -835,13 +829,7 @@ static gpointer sender_main(gpointer data)
             continue;
         }
         publish_state(s);
-        int64_t due = next_due(s, now);
-        if (stopping && deadline < due)
-            due = deadline;
-        if (s->http)
-            es_http_poll(s->http, (int)MAX((due - now) / 1000, 1), on_done, s);
-        else if (!s->lookahead)
-            s->lookahead = es_queue_pop(s->q, due);
+        wait_for_work(s, now, stopping, deadline);
     }
     return NULL;
 }
@@ -867,6 +855,64 @@ static void sender_free(es_sender *s)
     g_free(s);
 }
 
+/* The dead-letter file and the spool of an HTTP sink. */
+static void open_http_files(es_sender *s, const es_settings *st, const es_sink *sink)
+{
+    char *dir = *st->dead_letter_dir ? g_strdup(st->dead_letter_dir) : es_deadletter_default_dir();
+    s->dead = es_deadletter_new(dir, (uint64_t)st->dead_letter_mib << 20);
+    g_free(dir);
+    dir = *st->spool_dir ? g_strdup(st->spool_dir) : es_spool_default_dir(sink->urls[0]);
+    char *why = NULL;
+    s->spool = es_spool_open(dir, (uint64_t)st->spool_mib << 20, &why);
+    if (!s->spool) {
+        warn(s, false, "%s; a live capture waits for the cluster instead", why);
+        g_free(why);
+    } else if (es_spool_files(s->spool)) {
+        warn(s, false, "%" G_GUINT64_FORMAT " documents left in the spool %s by an earlier run "
+             "are sent first", es_spool_docs(s->spool), dir);
+    }
+    g_free(dir);
+}
+
+static void open_http_sink(es_sender *s, const es_settings *st, const es_sink *sink, bool live)
+{
+    bool gzip = st->compression == ES_COMPRESS_GZIP ||
+                (st->compression == ES_COMPRESS_AUTO && !es_sink_is_loopback(sink));
+    s->http = es_http_new(st, sink, st->requests, gzip);
+    open_http_files(s, st, sink);
+    s->live = live;
+    s->target = g_strjoinv(",", sink->urls);
+    if (!st->tls_verify)
+        warn(s, false, "WARNING: es.tls_verify is off: the certificates of %s are not checked, so anyone "
+             "on the network path can pose as the cluster and read the packets and the credentials; "
+             "use es.ca_file or es.ca_fingerprint instead", s->target);
+    prepare_cluster(s, SETUP_TIMEOUT_S);
+}
+
+/* Opens the sink; false (err set) if a file sink cannot be written. */
+static bool open_sink(es_sender *s, const es_settings *st, const es_sink *sink, bool live, GError **err)
+{
+    switch (sink->kind) {
+    case ES_SINK_STDOUT:
+        s->out = stdout;
+        s->target = g_strdup("standard output");
+        break;
+    case ES_SINK_FILE:
+        s->out = fopen(sink->path, "wb");
+        s->target = g_strdup_printf("file %s", sink->path);
+        if (!s->out) {
+            g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
+                        "es.node: cannot write %s: %s", sink->path, g_strerror(errno));
+            return false;
+        }
+        break;
+    case ES_SINK_HTTP:
+        open_http_sink(s, st, sink, live);
+        break;
+    }
+    return true;
+}
+
 es_sender *es_sender_start(const es_settings *st, const es_sink *sink, bool live, es_queue *q,
                            es_batcher *b, es_schema *schema, es_stats *stats,
                            es_name_style *style, GError **err)
@@ -885,57 +931,14 @@ es_sender *es_sender_start(const es_settings *st, const es_sink *sink, bool live
     g_mutex_init(&s->state_lock);
     g_queue_init(&s->retry);
     s->style = st->name_style == ES_NAMES_AUTO ? ES_NAMES_DOTTED : (es_name_style)st->name_style;
-
-    switch (sink->kind) {
-    case ES_SINK_STDOUT:
-        s->out = stdout;
-        s->target = g_strdup("standard output");
-        break;
-    case ES_SINK_FILE:
-        s->out = fopen(sink->path, "wb");
-        s->target = g_strdup_printf("file %s", sink->path);
-        if (!s->out) {
-            g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-                        "es.node: cannot write %s: %s", sink->path, g_strerror(errno));
-            goto fail;
-        }
-        break;
-    case ES_SINK_HTTP: {
-        bool gzip = st->compression == ES_COMPRESS_GZIP ||
-                    (st->compression == ES_COMPRESS_AUTO && !es_sink_is_loopback(sink));
-        s->http = es_http_new(st, sink, st->requests, gzip);
-        char *dir = *st->dead_letter_dir ? g_strdup(st->dead_letter_dir) : es_deadletter_default_dir();
-        s->dead = es_deadletter_new(dir, (uint64_t)st->dead_letter_mib << 20);
-        g_free(dir);
-        dir = *st->spool_dir ? g_strdup(st->spool_dir) : es_spool_default_dir(sink->urls[0]);
-        char *why = NULL;
-        s->spool = es_spool_open(dir, (uint64_t)st->spool_mib << 20, &why);
-        if (!s->spool) {
-            warn(s, false, "%s; a live capture waits for the cluster instead", why);
-            g_free(why);
-        } else if (es_spool_files(s->spool)) {
-            warn(s, false, "%" G_GUINT64_FORMAT " documents left in the spool %s by an earlier run "
-                 "are sent first", es_spool_docs(s->spool), dir);
-        }
-        g_free(dir);
-        s->live = live;
-        s->target = g_strjoinv(",", sink->urls);
-        if (!st->tls_verify)
-            warn(s, false, "WARNING: es.tls_verify is off: the certificates of %s are not checked, so anyone "
-                 "on the network path can pose as the cluster and read the packets and the credentials; "
-                 "use es.ca_file or es.ca_fingerprint instead", s->target);
-        prepare_cluster(s, SETUP_TIMEOUT_S);
-        break;
-    }
+    if (!open_sink(s, st, sink, live, err)) {
+        sender_free(s);
+        return NULL;
     }
     *style = s->style;
     publish_state(s);
     s->thread = g_thread_new("es-sender", sender_main, s);
     return s;
-
-fail:
-    sender_free(s);
-    return NULL;
 }
 
 void es_sender_notify(es_sender *snd)

@@ -60,7 +60,4 @@ typedef struct es_sender_state {
 void es_sender_state_get(es_sender *snd, es_sender_state *out);
 void es_sender_state_clear(es_sender_state *st);
 
-/* Description of the sink for messages ("http://h:9200", "file /tmp/x"). */
-const char *es_sender_target(const es_sender *snd);
-
 #endif

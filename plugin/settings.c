@@ -7,41 +7,20 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "indexname.h"
 #include "secrets.h"
 
+/* The quark's name is stringified: clang-format's spaces would change it. */
+/* clang-format off */
 G_DEFINE_QUARK(es-settings-error-quark, es_settings_error)
+/* clang-format on */
 
 static const char *const compression_names[] = {"auto", "off", "gzip", NULL};
 static const char *const name_style_names[] = {"auto", "dotted", "underscore", NULL};
 static const char *const profile_names[] = {"full", "core", NULL};
 
-/* The fields most searches need, after espcap's hand-mapped list, widened to
- * the protocols people index packets for.  Prefixes: tcp.flags brings its
- * bits. */
-const char *const es_core_fields[] = {
-    "frame.len", "frame.protocols", "frame.interface_name",
-    "eth.src", "eth.dst", "eth.type", "vlan.id", "sll.pkttype",
-    "arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.proto_ipv4",
-    "ip.src", "ip.dst", "ip.proto", "ip.ttl", "ip.len", "ip.id", "ip.flags",
-    "ipv6.src", "ipv6.dst", "ipv6.nxt", "ipv6.hlim", "ipv6.plen",
-    "icmp.type", "icmp.code", "icmpv6.type", "icmpv6.code",
-    "tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.len", "tcp.seq", "tcp.ack", "tcp.flags",
-    "tcp.window_size",
-    "udp.srcport", "udp.dstport", "udp.stream", "udp.length", "sctp.srcport", "sctp.dstport",
-    "dns.id", "dns.flags.response", "dns.flags.rcode", "dns.qry.name", "dns.qry.type", "dns.resp.name",
-    "dns.a", "dns.aaaa", "dns.cname",
-    "http.request.method", "http.request.uri", "http.host", "http.user_agent", "http.response.code",
-    "http.content_type", "http.server",
-    "tls.record.version", "tls.handshake.type", "tls.handshake.version",
-    "tls.handshake.extensions_server_name", "tls.handshake.ciphersuite",
-    "dhcp.option.hostname", "dhcp.ip.client", "dhcp.ip.your", "ntp.stratum",
-    "smb2.cmd", "smb2.filename", "kerberos.CNameString", "ssh.protocol",
-    "_ws.expert.message", "_ws.expert.severity",
-    NULL,
-};
 
 #define F(field) offsetof(es_settings, field)
 
@@ -358,132 +337,6 @@ bool es_settings_set(es_settings *s, const es_opt_desc *d, const char *text, GEr
     return false;
 }
 
-void es_sink_clear(es_sink *s)
-{
-    g_strfreev(s->urls);
-    g_free(s->path);
-    memset(s, 0, sizeof *s);
-}
-
-/* "cloud:ID", but not a host named cloud with a port. */
-static bool is_cloud_item(const char *item)
-{
-    return g_str_has_prefix(item, "cloud:") && item[6 + strspn(item + 6, "0123456789")] != '\0';
-}
-
-static char *normalize_url(const char *item, GError **err)
-{
-    if (is_cloud_item(item))
-        return es_cloud_id_url(item + 6, err);
-    if (es_url_has_userinfo(item)) {
-        /* Quote only what follows the credentials. */
-        g_set_error(err, ES_SETTINGS_ERROR, 1,
-                    "es.node: \"...@%s\" has credentials in it, which would show in messages and file "
-                    "names; set es.user and the password (ES_PASSWORD or es.secrets_file) or es.api_key",
-                    strrchr(item, '@') + 1);
-        return NULL;
-    }
-    char *url;
-    if (strstr(item, "://"))
-        url = g_strdup(item);
-    else if (strchr(item, ':') && item[0] != '[')
-        url = g_strdup_printf("http://%s", item);
-    else if (item[0] == '[' && strstr(item, "]:"))
-        url = g_strdup_printf("http://%s", item);
-    else
-        url = g_strdup_printf("http://%s:9200", item);
-
-    if (!g_str_has_prefix(url, "http://") && !g_str_has_prefix(url, "https://")) {
-        g_set_error(err, ES_SETTINGS_ERROR, 1,
-                    "es.node: unsupported scheme in \"%s\"; accepted: http://, https://, cloud:ID, "
-                    "file:PATH or -", item);
-        g_free(url);
-        return NULL;
-    }
-    const char *host = strstr(url, "://") + 3;
-    if (!*host || *host == '/' || *host == ':') {
-        g_set_error(err, ES_SETTINGS_ERROR, 1, "es.node: no host in \"%s\"", item);
-        g_free(url);
-        return NULL;
-    }
-    size_t n = strlen(url);
-    while (n && url[n - 1] == '/')
-        url[--n] = '\0';
-    return url;
-}
-
-bool es_sink_parse(const char *node, es_sink *out, GError **err)
-{
-    memset(out, 0, sizeof *out);
-    char *trimmed = g_strstrip(g_strdup(node ? node : ""));
-    bool ok = true;
-
-    if (!*trimmed) {
-        g_set_error(err, ES_SETTINGS_ERROR, 1,
-                    "es.node: not set; accepted: http(s)://host:port[,...], host:port, file:PATH or -");
-        ok = false;
-    } else if (strcmp(trimmed, "-") == 0) {
-        out->kind = ES_SINK_STDOUT;
-    } else if (g_str_has_prefix(trimmed, "file:")) {
-        out->kind = ES_SINK_FILE;
-        out->path = g_strdup(trimmed + 5);
-        if (!*out->path) {
-            g_set_error(err, ES_SETTINGS_ERROR, 1, "es.node: file: needs a path, e.g. file:/tmp/bulk.ndjson");
-            ok = false;
-        }
-    } else {
-        out->kind = ES_SINK_HTTP;
-        char **items = g_strsplit(trimmed, ",", -1);
-        GPtrArray *urls = g_ptr_array_new();
-        for (char **it = items; *it && ok; it++) {
-            char *item = g_strstrip(*it);
-            if (!*item)
-                continue;
-            char *url = normalize_url(item, err);
-            if (url)
-                g_ptr_array_add(urls, url);
-            else
-                ok = false;
-        }
-        g_ptr_array_add(urls, NULL);
-        out->urls = (char **)g_ptr_array_free(urls, FALSE);
-        g_strfreev(items);
-    }
-    g_free(trimmed);
-    if (!ok)
-        es_sink_clear(out);
-    return ok;
-}
-
-bool es_sink_is_loopback(const es_sink *s)
-{
-    if (s->kind != ES_SINK_HTTP)
-        return true;
-    for (char **u = s->urls; *u; u++)
-        if (!es_url_is_loopback(*u))
-            return false;
-    return true;
-}
-
-bool es_index_format(const char *pattern, gint64 secs, char *out, size_t outlen)
-{
-    time_t t = (time_t)secs;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        return false;
-    size_t n = strftime(out, outlen, pattern, &tm);
-    if (n == 0 || n > 255)
-        return false;
-    if (out[0] == '_' || out[0] == '-' || out[0] == '+' ||
-        strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
-        return false;
-    for (const char *p = out; *p; p++) {
-        if (g_ascii_isupper(*p) || strchr("\\/*?\"<>| ,#:", *p))
-            return false;
-    }
-    return true;
-}
-
 const char *es_settings_target(const es_settings *s)
 {
     return *s->data_stream ? s->data_stream : s->index;
@@ -579,21 +432,8 @@ static bool check_transport(const es_settings *s, const es_sink *sink, GError **
 
 bool es_settings_validate(es_settings *s, GError **err)
 {
-    char sample[512];
-    if (*s->data_stream && (strchr(s->data_stream, '%') ||
-                            !es_index_format(s->data_stream, 0, sample, sizeof sample))) {
-        g_set_error(err, ES_SETTINGS_ERROR, 1,
-                    "es.data_stream: \"%s\" is not a valid data stream name; accepted: lowercase text "
-                    "without \\ / * ? \" < > | space , # : %%, not starting with _ - +", s->data_stream);
+    if (!es_index_names_check(s->index, s->data_stream, err))
         return false;
-    }
-    if (!es_index_format(s->index, 1700000000, sample, sizeof sample)) {
-        g_set_error(err, ES_SETTINGS_ERROR, 1,
-                    "es.index: \"%s\" does not give a valid index name; accepted: lowercase text "
-                    "without \\ / * ? \" < > | space , # :, not starting with _ - +, with optional "
-                    "strftime conversions such as %%Y.%%m.%%d", s->index);
-        return false;
-    }
     if (*s->cloud_id) {
         char *node = g_strconcat("cloud:", s->cloud_id, NULL);
         es_settings_set_string(s, es_opt_find("node"), node);

@@ -15,6 +15,9 @@
 
 #include <glib.h>
 
+#include "indexname.h"
+#include "sink.h"
+
 typedef enum { ES_COMPRESS_AUTO, ES_COMPRESS_OFF, ES_COMPRESS_GZIP } es_compression;
 typedef enum { ES_NAMES_AUTO, ES_NAMES_DOTTED, ES_NAMES_UNDERSCORE } es_name_style;
 typedef enum { ES_PROFILE_FULL, ES_PROFILE_CORE } es_profile;
@@ -97,9 +100,6 @@ bool es_settings_equal(const es_settings *a, const es_settings *b);
 /* Where documents go: the data stream if one is set, else the index pattern. */
 const char *es_settings_target(const es_settings *s);
 
-/* The field-name prefixes of the "core" profile (NULL-terminated). */
-extern const char *const es_core_fields[];
-
 /* Sets one setting from text, as given to -X es.NAME=TEXT.  On error, the
  * message names the setting and the accepted values. */
 bool es_settings_set(es_settings *s, const es_opt_desc *d, const char *text, GError **err);
@@ -111,26 +111,6 @@ void es_settings_set_string(es_settings *s, const es_opt_desc *d, const char *v)
 
 /* The accepted values of a setting, for messages and help. */
 char *es_opt_accepted(const es_opt_desc *d);
-
-typedef enum { ES_SINK_HTTP, ES_SINK_FILE, ES_SINK_STDOUT } es_sink_kind;
-
-typedef struct es_sink {
-    es_sink_kind kind;
-    char **urls;      /* HTTP: base URLs without trailing '/', NULL-terminated */
-    char *path;       /* FILE */
-} es_sink;
-
-/* Parses es.node: "http(s)://h:p[,...]", "h:p" or "h" (meaning http, port
- * 9200), "cloud:CLOUD_ID" (Elastic Cloud), "file:PATH" or "-".  A URL with
- * credentials in it is refused: it would show in messages and file names. */
-bool es_sink_parse(const char *node, es_sink *out, GError **err);
-void es_sink_clear(es_sink *s);
-/* True when every HTTP node is on this machine (compression would only cost CPU). */
-bool es_sink_is_loopback(const es_sink *s);
-
-/* Formats the index pattern for a UTC time; false if the result is not a
- * valid Elasticsearch index name. */
-bool es_index_format(const char *pattern, gint64 secs, char *out, size_t outlen);
 
 /* Cross-setting checks (node syntax, index pattern, certificate files,
  * pin, credentials over plain HTTP).  Fills in what is unset from

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "statedir.h"
+
 typedef struct entry {
     uint64_t id;
     uint32_t docs;
@@ -206,13 +208,7 @@ char *es_spool_default_dir(const char *node_url)
 {
     char *node = g_strdup(node_url);
     g_strcanon(node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-", '_');
-    char *dir = g_build_filename(g_get_user_state_dir(), "wireshark-es", "spool", node, NULL);
-    if (g_mkdir_with_parents(dir, 0700) != 0 || access(dir, W_OK) != 0) {
-        g_free(dir);
-        char *user = g_strdup_printf("wireshark-es-%u", (unsigned)getuid());
-        dir = g_build_filename(g_get_tmp_dir(), user, "spool", node, NULL);
-        g_free(user);
-    }
+    char *dir = es_state_dir("spool", node);
     g_free(node);
     return dir;
 }

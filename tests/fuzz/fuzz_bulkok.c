@@ -7,7 +7,10 @@
  * status, an error type and reason from the input; "errors" as the server
  * claims it), and the fast path must say "all ok" exactly when the response
  * lists the claimed number of items, all 2xx — a server claiming
- * "errors":false for failed items included. */
+ * "errors":false for failed items included.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,8 @@
 /* fuzz_bulkresp.c — bulk responses and error bodies from a hostile or broken
- * server must never crash the parser. */
+ * server must never crash the parser.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <stdint.h>
 
 #include <glib.h>

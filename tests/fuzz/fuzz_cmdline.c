@@ -1,6 +1,9 @@
 /* fuzz_cmdline.c — the -X reader over an argument list (arguments separated
  * by NUL bytes, as in /proc/self/cmdline).  Every option it returns must be
- * an es.* setting found in the arguments. */
+ * an es.* setting found in the arguments.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

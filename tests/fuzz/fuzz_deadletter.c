@@ -1,6 +1,9 @@
 /* fuzz_deadletter.c — the dead-letter writer splits each bulk item it is
  * given into action and document: any bytes, any length, up to its size
- * limit and past it; what it counts must add up. */
+ * limit and past it; what it counts must add up.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <stdint.h>
 #include <stdlib.h>
 

@@ -1,6 +1,9 @@
 /* fuzz_dfilter.c — any text given to the display-filter translator, the
  * query-string rewriter or the regular-expression translator must neither
- * crash them nor, when accepted, give anything but valid JSON. */
+ * crash them nor, when accepted, give anything but valid JSON.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <stdint.h>
 #include <string.h>
 

@@ -1,5 +1,8 @@
 /* fuzz_jsonw.c — drives the JSON writer with arbitrary calls and strings;
- * whatever it accepts must be valid JSON (checked with json-glib). */
+ * whatever it accepts must be valid JSON (checked with json-glib).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <stdint.h>
 #include <string.h>
 

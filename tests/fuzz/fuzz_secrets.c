@@ -1,7 +1,10 @@
 /* fuzz_secrets.c — cloud ids, API keys, secrets files, fingerprints,
  * certificates, URLs and redaction from arbitrary text.  Byte 0 picks the
  * parser; each checks what it promises: an API key encodes once, a
- * fingerprint survives formatting, a redacted secret is gone. */
+ * fingerprint survives formatting, a redacted secret is gone.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #define _GNU_SOURCE   /* memmem */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,9 @@
 /* fuzz_settings.c — settings from text (-X es.NAME=VALUE lines), the sink
  * parser (es.node), index names and the cross-setting checks.  Whatever
- * validates must give a sink that parses again. */
+ * validates must give a sink that parses again.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,10 @@
 /* fuzz_spool.c — the spool reader: a directory holding a file left by an
  * earlier run (first line of the input: its name, the rest: its content)
  * is opened and its batches taken; every item handed out is a pair of
- * lines, and the batches hold no more than the file. */
+ * lines, and the batches hold no more than the file.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

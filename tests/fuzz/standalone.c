@@ -1,5 +1,8 @@
 /* standalone.c — runs a fuzz target over files when not built with
- * libFuzzer, so every target always compiles and its corpus is replayed. */
+ * libFuzzer, so every target always compiles and its corpus is replayed.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <stdint.h>
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers for the tests of the command-line tools in scripts/."""
 
 import shlex

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Shared fixtures for the integration tests: tshark with the plugin from the
 build tree, the real engines (or a real cluster given by ES_URL), the fault
 proxy in front of a real engine, and the captures in ../shared."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Real Elasticsearch and OpenSearch nodes for the suite, started with
 scripts/engine (tests/engines): one per engine and session, on ports of
 their own, with their data in the session's scratch directory."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers shared by the integration tests: running the exporter, reading
 its summary line, comparing documents with `tshark -T fields`."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Reads pcap and pcapng files into (timestamp in ns, original length,
 bytes, link type, comment) tuples, so replayed packets can be compared with
 the original ones exactly (tshark's text output rounds times)."""

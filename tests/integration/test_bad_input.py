@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Captures that are empty, cut short or random: no crash, valid documents."""
 
 import pathlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Every capture in ../shared into the cluster: every frame accepted exactly
 once, no rejection, no duplicate key, and field values equal to what
 `tshark -T fields` prints for the same frame."""

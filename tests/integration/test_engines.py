@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """What only a real engine can show: real `_search` queries with Wireshark's
 names return exactly the frames tshark's display filter selects; re-reading
 a capture adds nothing; gzip bodies; two nodes with one of them down; a

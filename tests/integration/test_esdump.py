@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """esdump against real engines (scripts/engine): every capture in
 ../shared/captures indexed by the plugin into Elasticsearch 8 comes back byte
 for byte; display filters and query strings select exactly what tshark -Y

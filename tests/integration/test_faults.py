@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Delivery under a misbehaving cluster: whole bulks answered 429, items
 rejected with 429, connections reset (before and after the bulk was
 stored), and a cluster that answers 503 for its first 10 seconds.  Every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The Wireshark GUI under Xvfb: with the preference ticked, opening a capture
 exports every frame; the Tools › Elasticsearch menu, driven with xdotool,
 exports a capture opened with export off, shows the server's numbers and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Hostile or broken servers: an endless bulk response, malformed ones, an
 answer that never finishes, a TLS port that drops the handshake, and one
 that echoes the credentials back.  Small standard-library servers on

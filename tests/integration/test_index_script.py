@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """scripts/wireshark-es-index: parallel runs give the same documents as one
 run, the total is the sum of the runs, files the cluster has are skipped,
 failures are named and make the exit status non-zero, the progress line

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Live capture on the loopback interface: documents arrive while the capture
 runs, and after Ctrl-C every captured frame is in the cluster."""
 

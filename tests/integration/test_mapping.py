@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Index management: every capture in ../shared into one index per server
 mode (Elasticsearch 8 with dotted names and subobjects:false, Elasticsearch 7
 and OpenSearch 2 with underscore names): every document accepted, no mapping

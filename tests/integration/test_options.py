@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The three spellings of the settings on the command line, and the errors
 that stop tshark with a message naming the setting."""
 

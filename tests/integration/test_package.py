@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The Debian package: builds with CPack, installs the plugin and esdump into
 Wireshark's global plugin and extcap folders, indexes a capture, and purges
 cleanly."""

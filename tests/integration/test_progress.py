@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tshark's live progress line: on a terminal (a pseudo-terminal made by
 script(1)) it is redrawn a few times a second and cleared before the
 summary; without a terminal, or when packets are printed on the same

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """scripts/wireshark-es-query: queries with Wireshark names find what
 tshark's display filters find, in dotted and underscore documents; the
 table, NDJSON, --count and --top outputs; errors and exit codes.  The

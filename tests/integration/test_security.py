@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """TLS, authentication and secrets through a real secured front: nginx from
 Debian as an HTTPS reverse proxy (tests/integration/tlsfront.py) in front of
 a real Elasticsearch 8 node, and a plain-HTTP host in a network namespace

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A secured front made at test time, as many self-managed clusters are run:
 nginx from Debian as an HTTPS reverse proxy in front of a real engine, with
 a CA, a server certificate (localhost, 127.0.0.1) and a client certificate

@@ -1,4 +1,7 @@
-/* test_bulk.c — batches, the batcher's sealing rules, the bounded queue. */
+/* test_bulk.c — batches, the batcher's sealing rules, the bounded queue.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <string.h>
 
 #include <glib.h>

@@ -1,4 +1,7 @@
-/* test_cmdline.c — -X es.* parsing and the capture source from argv. */
+/* test_cmdline.c — -X es.* parsing and the capture source from argv.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <string.h>
 
 #include <glib.h>

@@ -1,4 +1,7 @@
-/* Unit tests of the dead-letter file. */
+/* Unit tests of the dead-letter file.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>

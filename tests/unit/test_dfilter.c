@@ -1,5 +1,8 @@
 /* test_dfilter.c — display filters to query DSL, query-string rewriting,
- * and PCRE to Lucene. */
+ * and PCRE to Lucene.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <string.h>
 
 #include <glib.h>

@@ -1,4 +1,7 @@
-/* test_esapi.c — server detection, bulk responses, the index template. */
+/* test_esapi.c — server detection, bulk responses, the index template.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <string.h>
 
 #include <glib.h>
@@ -260,6 +263,39 @@ static void test_template_seed(void)
     es_schema_free(schema);
 }
 
+/* Every class's mapping, read back, is that class again (the type table
+ * read both ways); what a cluster lacking a type gets reads as the class
+ * it stands for. */
+static void test_type_table_round_trip(void)
+{
+    unsigned lacks_sets[] = {0, ES_LACKS_UNSIGNED_LONG | ES_LACKS_CONSTANT_KEYWORD};
+    for (size_t l = 0; l < G_N_ELEMENTS(lacks_sets); l++) {
+        for (es_map_class c = ES_MAP_NONE; c <= ES_MAP_CONSTANT; c++) {
+            esbuf out;
+            jsonw w;
+            esbuf_init(&out, 64, 4096);
+            jw_init(&w, &out);
+            es_map_property(&w, c, lacks_sets[l]);
+            g_assert_true(jw_finish(&w));
+            JsonNode *n = json_from_string(out.data, NULL);
+            JsonObject *o = json_node_get_object(n);
+            const char *name = c == ES_MAP_TIMESTAMP ? "@timestamp" : "f";
+            es_map_class back = es_map_class_of_mapping(
+                name, json_object_get_string_member(o, "type"), json_object_has_member(o, "fields"),
+                json_object_get_int_member_with_default(o, "ignore_above", 0));
+            es_map_class want = c;
+            if (c == ES_MAP_NONE || (c == ES_MAP_CONSTANT && lacks_sets[l]))
+                want = ES_MAP_KEYWORD;
+            g_assert_cmpint(back, ==, want);
+            json_node_unref(n);
+            esbuf_free(&out);
+        }
+    }
+    /* A keyword another tool mapped, with its own ignore_above. */
+    g_assert_cmpint(es_map_class_of_mapping("f", "keyword", false, 256), ==, ES_MAP_KEYWORD);
+    g_assert_cmpint(es_map_class_of_mapping("f", "text", false, 0), ==, ES_MAP_NONE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -267,6 +303,7 @@ int main(int argc, char **argv)
     g_test_add_func("/esapi/bulk-response", test_bulk_response);
     g_test_add_func("/esapi/bulk-response-all-ok", test_bulk_all_ok);
     g_test_add_func("/esapi/template-seed", test_template_seed);
+    g_test_add_func("/esapi/type-table-round-trip", test_type_table_round_trip);
     g_test_add_func("/esapi/error-summary", test_error_summary);
     g_test_add_func("/esapi/template", test_template);
     return g_test_run();

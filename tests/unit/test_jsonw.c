@@ -1,4 +1,7 @@
-/* test_jsonw.c — the JSON writer: escaping, numbers, arrays, state checks. */
+/* test_jsonw.c — the JSON writer: escaping, numbers, arrays, state checks.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <math.h>
 #include <string.h>
 
@@ -239,9 +242,41 @@ static void test_fmt_u64(void)
     }
 }
 
+static void test_encode_key(void)
+{
+    size_t len;
+    char *k = jw_encode_key("ip.src", &len);
+    g_assert_cmpstr(k, ==, "\"ip.src\"");
+    g_assert_cmpuint(len, ==, 8);
+    g_free(k);
+    k = jw_encode_key("a\"b\\c\x01", &len);
+    g_assert_cmpstr(k, ==, "\"a\\\"b\\\\c\\u0001\"");
+    g_assert_cmpuint(len, ==, strlen(k));
+    /* Written with jw_key_encoded, it is the member jw_key writes. */
+    esbuf a, b;
+    jsonw w;
+    esbuf_init(&a, 64, 4096);
+    esbuf_init(&b, 64, 4096);
+    jw_init(&w, &a);
+    jw_begin_object(&w);
+    jw_key_encoded(&w, k, len);
+    jw_uint(&w, 1);
+    jw_end_object(&w);
+    jw_init(&w, &b);
+    jw_begin_object(&w);
+    jw_key(&w, "a\"b\\c\x01");
+    jw_uint(&w, 1);
+    jw_end_object(&w);
+    g_assert_cmpstr(a.data, ==, b.data);
+    esbuf_free(&a);
+    esbuf_free(&b);
+    g_free(k);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/jsonw/encode-key", test_encode_key);
     g_test_add_func("/jsonw/escape", test_escape);
     g_test_add_func("/jsonw/utf8", test_utf8);
     g_test_add_func("/jsonw/numbers", test_numbers);

@@ -1,4 +1,7 @@
-/* test_mapping.c — the mapping of every Wireshark field type, and merges. */
+/* test_mapping.c — the mapping of every Wireshark field type, and merges.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <string.h>
 
 #include <glib.h>

@@ -1,5 +1,8 @@
 /* test_pcapng.c — the pcapng writer's blocks, the times esdump reads, and
- * follow's memory of delivered documents. */
+ * follow's memory of delivered documents.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <stdio.h>
 #include <string.h>
 

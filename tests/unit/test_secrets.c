@@ -1,5 +1,8 @@
 /* test_secrets.c — cloud ids, API keys, secrets files, fingerprints,
- * loopback URLs and redaction. */
+ * loopback URLs and redaction.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #define _GNU_SOURCE   /* memmem */
 #include <string.h>
 #include <sys/stat.h>

@@ -1,4 +1,7 @@
-/* test_settings.c — the settings table, parsing, bounds, sinks, index names. */
+/* test_settings.c — the settings table, parsing, bounds, sinks, index names.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <string.h>
 
 #include <glib.h>

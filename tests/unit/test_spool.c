@@ -1,4 +1,7 @@
-/* Unit tests of the on-disk spool. */
+/* Unit tests of the on-disk spool.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
