@@ -315,6 +315,10 @@ static int32_t name_key_for(es_flattener *f, const char *abbrev)
     static const char *const suffixes[] = {".name", ".value_name"};
     for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
         char *dotted = g_strconcat(abbrev, suffixes[i], NULL);
+        if (under_prefix((const char *const *)f->exclude, dotted)) {   /* es.exclude=dns.flags.rcode.name */
+            g_free(dotted);
+            return -1;
+        }
         char *name = g_strdup(dotted);
         if (f->style == ES_NAMES_UNDERSCORE)
             g_strdelimit(name, ".", '_');

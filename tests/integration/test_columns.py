@@ -107,6 +107,9 @@ def test_settings_turn_them_off(tshark, workdir):
     for doc in docs.values():
         assert not any(k.startswith("_ws.col.") for k in doc)
         assert "ip.proto.name" not in doc and "_ws.expert.severity.name" not in doc
+    docs = export(tshark, workdir, "http-simple-get.pcap", "es.exclude=ip.proto.name")
+    assert all("ip.proto" in d and "ip.proto.name" not in d for d in docs.values())
+    assert any("tcp.checksum.status.name" in d for d in docs.values())
     docs = export(tshark, workdir, "http-simple-get.pcap", "es.name_style=underscore")
     assert all("_ws_col_info" in d and "_ws_col_protocol" in d for d in docs.values())
     assert any(d.get("ip_proto_name") == "TCP" for d in docs.values())
