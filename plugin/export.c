@@ -125,36 +125,9 @@ static void fatal_or_report(const char *msg)
     exit(1);
 }
 
-static pipeline *pipeline_start(const es_settings *s)
+/* The members the exporter writes itself, registered in the schema. */
+static void add_meta_keys(pipeline *p, const es_settings *s)
 {
-    pipeline *p = g_new0(pipeline, 1);
-    GError *err = NULL;
-    es_settings_copy(&p->settings, s);
-    es_stats_init(&p->stats);
-    p->started_us = g_get_monotonic_time();
-    p->index_secs = G_MININT64;
-    /* New settings may mean a new destination: send every frame again. */
-    g_byte_array_set_size(X.done, 0);
-    esbuf_init(&p->rec, 64 * 1024, MAX_ITEM);
-
-    if (!es_sink_parse(s->node, &p->sink, &err))
-        goto fail;
-    es_batcher_limits lim = {
-        .max_bytes = (size_t)s->bulk_kib * 1024,
-        .max_docs = s->bulk_docs,
-        .max_age_us = (int64_t)s->bulk_age_ms * 1000,
-        .max_item = MAX_ITEM,
-    };
-    p->q = es_queue_new(s->queue, es_batch_free);
-    p->batcher = es_batcher_new(&lim, p->q);
-    p->schema = es_schema_new();
-    /* tshark -i: a live capture, which must never wait for the cluster. */
-    bool is_file = true;
-    g_free(X.gui ? NULL : es_cmdline_source(X.argv, &is_file));
-    p->sender = es_sender_start(s, &p->sink, !X.gui && !is_file, p->q, p->batcher, p->schema, &p->stats,
-                                &p->style, &err);
-    if (!p->sender)
-        goto fail;
     es_schema_add(p->schema, "@timestamp", ES_MAP_TIMESTAMP);
     p->k_capture = meta_key(p, "capture", ES_MAP_KEYWORD);
     p->k_capture_id = meta_key(p, "capture_id", ES_MAP_KEYWORD);
@@ -189,6 +162,39 @@ static pipeline *pipeline_start(const es_settings *s)
         p->k_col_info = member_key(p, dotted ? ES_COL_INFO : "_ws_col_info", ES_MAP_SEARCH_TEXT);
         p->k_col_protocol = member_key(p, dotted ? ES_COL_PROTOCOL : "_ws_col_protocol", ES_MAP_KEYWORD);
     }
+}
+
+static pipeline *pipeline_start(const es_settings *s)
+{
+    pipeline *p = g_new0(pipeline, 1);
+    GError *err = NULL;
+    es_settings_copy(&p->settings, s);
+    es_stats_init(&p->stats);
+    p->started_us = g_get_monotonic_time();
+    p->index_secs = G_MININT64;
+    /* New settings may mean a new destination: send every frame again. */
+    g_byte_array_set_size(X.done, 0);
+    esbuf_init(&p->rec, 64 * 1024, MAX_ITEM);
+
+    if (!es_sink_parse(s->node, &p->sink, &err))
+        goto fail;
+    es_batcher_limits lim = {
+        .max_bytes = (size_t)s->bulk_kib * 1024,
+        .max_docs = s->bulk_docs,
+        .max_age_us = (int64_t)s->bulk_age_ms * 1000,
+        .max_item = MAX_ITEM,
+    };
+    p->q = es_queue_new(s->queue, es_batch_free);
+    p->batcher = es_batcher_new(&lim, p->q);
+    p->schema = es_schema_new();
+    /* tshark -i: a live capture, which must never wait for the cluster. */
+    bool is_file = true;
+    g_free(X.gui ? NULL : es_cmdline_source(X.argv, &is_file));
+    p->sender = es_sender_start(s, &p->sink, !X.gui && !is_file, p->q, p->batcher, p->schema, &p->stats,
+                                &p->style, &err);
+    if (!p->sender)
+        goto fail;
+    add_meta_keys(p, s);
     p->flat = es_flattener_new(s, p->style, p->schema);
     if (!X.gui && es_progress_wanted(es_cmdline_quiet(X.argv)))
         p->progress = es_progress_start(&p->stats);
