@@ -10,6 +10,7 @@
 
 #include "compat.h"
 #include <epan/epan.h>
+#include <epan/column-utils.h>
 #include <epan/epan_dissect.h>
 #include <epan/plugin_if.h>
 #include <epan/tap.h>
@@ -57,6 +58,7 @@ typedef struct pipeline {
     /* metadata member names, encoded as JSON strings */
     ekey k_capture, k_capture_id, k_host, k_frame, k_linktype, k_caplen, k_raw;
     ekey k_net_type, k_net_transport, k_net_protocol, k_dataset;   /* ECS; .s NULL when off */
+    ekey k_col_info, k_col_protocol;                                /* es.columns; .s NULL when off */
     /* index name of the last second seen */
     gint64 index_secs;
     char index[256];
@@ -111,6 +113,8 @@ static void pipeline_free_keys(pipeline *p)
     g_free(p->k_linktype.s);
     g_free(p->k_caplen.s);
     g_free(p->k_raw.s);
+    g_free(p->k_col_info.s);
+    g_free(p->k_col_protocol.s);
 }
 
 void es_export_fail(const char *msg)
@@ -177,6 +181,12 @@ static void add_meta_keys(pipeline *p, const es_settings *s)
     p->k_linktype = meta_key(p, "linktype", ES_MAP_LONG);
     p->k_caplen = member_key(p, dotted ? "frame.cap_len" : "frame_cap_len", ES_MAP_LONG);
     p->k_raw = meta_key(p, "raw", ES_MAP_BINARY);
+    if (s->columns) {
+        /* Info as keyword (what Discover shows, sorts and aggregates) with a
+         * text sub-field for words: _ws.col.info.text:retransmission */
+        p->k_col_info = member_key(p, dotted ? ES_COL_INFO : "_ws_col_info", ES_MAP_SEARCH_TEXT);
+        p->k_col_protocol = member_key(p, dotted ? ES_COL_PROTOCOL : "_ws_col_protocol", ES_MAP_KEYWORD);
+    }
 }
 
 static pipeline *pipeline_start(const es_settings *s)
@@ -405,6 +415,22 @@ static void write_ecs(pipeline *p, jsonw *w, packet_info *pinfo)
     }
 }
 
+/* The summary line's Protocol and Info columns, as dissectors set them
+ * (they are ready when taps run; addresses and times are not). */
+static void write_columns(pipeline *p, jsonw *w, packet_info *pinfo)
+{
+    const char *proto = col_get_text(pinfo->cinfo, COL_PROTOCOL);
+    const char *info = col_get_text(pinfo->cinfo, COL_INFO);
+    if (proto && *proto) {
+        jw_key_encoded(w, p->k_col_protocol.s, p->k_col_protocol.n);
+        jw_string(w, proto, strlen(proto));
+    }
+    if (info && *info) {
+        jw_key_encoded(w, p->k_col_info.s, p->k_col_info.n);
+        jw_string(w, info, strlen(info));
+    }
+}
+
 /* The frame's bulk item (action line, document line) into p->rec; false
  * if it could not be written whole. */
 static bool write_item(pipeline *p, packet_info *pinfo, epan_dissect_t *edt)
@@ -419,6 +445,8 @@ static bool write_item(pipeline *p, packet_info *pinfo, epan_dissect_t *edt)
     write_meta(p, &w, pinfo, edt);
     if (p->k_net_type.s)
         write_ecs(p, &w, pinfo);
+    if (p->k_col_info.s && pinfo->cinfo)
+        write_columns(p, &w, pinfo);
     es_flatten(p->flat, edt->tree, &w);
     jw_end_object(&w);
     esbuf_putc(&p->rec, '\n');
@@ -482,9 +510,9 @@ static void tap_register(void)
     /* TL_REQUIRES_ERROR_PACKETS: a frame whose dissection ended with an
      * exception inside a quoted packet (ICMP error, SCTP PKTDROP) is still
      * flagged as an error packet when its frame tap is queued. */
-    GString *err = register_tap_listener("frame", &exporter, NULL,
-                                         TL_REQUIRES_PROTO_TREE | TL_REQUIRES_ERROR_PACKETS,
-                                         on_reset, on_packet, NULL, NULL);
+    guint flags = TL_REQUIRES_PROTO_TREE | TL_REQUIRES_ERROR_PACKETS |
+                  (exporter.wanted.columns ? TL_REQUIRES_COLUMNS : 0);
+    GString *err = register_tap_listener("frame", &exporter, NULL, flags, on_reset, on_packet, NULL, NULL);
     if (err) {
         es_export_fail(err->str);
         g_string_free(err, TRUE);
@@ -545,13 +573,17 @@ void es_export_configure(const es_settings *s, bool enabled)
         pipeline_stop(exporter.pipeline);
         exporter.pipeline = NULL;
     }
-    if (exporter.tap_on && !enabled)
+    /* The columns flag is fixed at registration. */
+    bool reregister = exporter.tap_on && enabled && s->columns != exporter.wanted.columns;
+    if (exporter.tap_on && (!enabled || reregister))
         tap_unregister();
     es_settings_clear(&exporter.wanted);
     es_settings_copy(&exporter.wanted, s);
     exporter.enabled = enabled;
     if (enabled && !exporter.tap_on)
         tap_register();
+    if (reregister)
+        apply_filter();
 }
 
 void es_export_state_get(es_export_state *out)

@@ -33,6 +33,7 @@ typedef struct key {
     bool copy_source;   /* has a copy_to (so cannot be a copy target) */
     bool copy_target;   /* receives a copy_to (so cannot be a source) */
     int32_t copied_to;  /* last copy target registered, or -1 */
+    int32_t name_key;   /* key of its value names (FIELD.name), or -1 */
 } key;
 
 typedef struct entry {
@@ -50,6 +51,8 @@ struct es_flattener {
     char **exclude;         /* field-name prefixes */
     const char *const *keep;/* field-name prefixes with a value (core profile), NULL: all */
     bool ecs;
+    bool columns;           /* the exporter writes _ws.col.*: never from the tree */
+    bool value_names;
 
     int32_t *key_of_hf;     /* by header_field_info id */
     size_t n_hf;
@@ -96,6 +99,8 @@ es_flattener *es_flattener_new(const es_settings *s, es_name_style style, es_sch
     f->resolved = s->resolved;
     f->keep = s->profile == ES_PROFILE_CORE ? es_core_fields : NULL;
     f->ecs = s->ecs;
+    f->columns = s->columns;
+    f->value_names = s->value_names;
     if (*s->protocols) {
         f->include = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         char **names = g_strsplit_set(s->protocols, ", ", -1);
@@ -221,13 +226,18 @@ static void grow_per_key(es_flattener *f, size_t need)
     f->cap_keys = cap;
 }
 
-/* Looks hf up for the first time: excluded, valueless, or which key. */
-static int32_t classify(es_flattener *f, const header_field_info *hf)
+/* Whether hf is left out (K_SKIP), has no value (K_NOVALUE), or gets a
+ * key (K_UNKNOWN). */
+static int32_t triage(es_flattener *f, const header_field_info *hf)
 {
     if (!hf->abbrev || !*hf->abbrev || under_prefix((const char *const *)f->exclude, hf->abbrev))
         return K_SKIP;
     if (strcmp(hf->abbrev, "frame.number") == 0 || strcmp(hf->abbrev, "frame.cap_len") == 0)
         return K_SKIP;   /* the exporter's metadata carries them */
+    /* Wireshark 4.2+ registers its columns as fields; the exporter writes
+     * them from the packet's columns, once. */
+    if (f->columns && (strcmp(hf->abbrev, ES_COL_INFO) == 0 || strcmp(hf->abbrev, ES_COL_PROTOCOL) == 0))
+        return K_SKIP;
     if (hf->type == FT_ABSOLUTE_TIME && (strcmp(hf->abbrev, "frame.time") == 0 ||
                                          strcmp(hf->abbrev, "frame.time_utc") == 0 ||
                                          strcmp(hf->abbrev, "frame.time_epoch") == 0)) {
@@ -242,25 +252,32 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
     }
     if (json_kind_of(hf->type) == JK_NONE || (f->keep && !under_prefix(f->keep, hf->abbrev)))
         return K_NOVALUE;
-    if (hf->type == FT_BYTES || hf->type == FT_UINT_BYTES) {
-        if (f->max_bytes == 0)
-            return K_SKIP;
-    }
+    if ((hf->type == FT_BYTES || hf->type == FT_UINT_BYTES) && f->max_bytes == 0)
+        return K_SKIP;
+    return K_UNKNOWN;
+}
 
-    char *name = g_strdup(hf->abbrev);
-    if (f->style == ES_NAMES_UNDERSCORE)
-        g_strdelimit(name, ".", '_');
-    gpointer found = g_hash_table_lookup(f->key_by_name, name);
-    if (found) {
-        int32_t idx = GPOINTER_TO_INT(found) - 1;
-        key *k = &g_array_index(f->keys, key, idx);
-        es_map_class cls;
-        /* Another name mapped onto the same member (underscore style). */
-        if (strcmp(k->name, name) != 0 || family_kind(hf, &cls) == KIND_STRING)
-            k->kind = KIND_STRING;
-        g_free(name);
-        return idx;
+/* Whether Wireshark shows hf's values by name: an integer with value,
+ * range or 64-bit strings.  Units (BASE_UNIT_STRING) and custom formats are
+ * not names; booleans are left out: true/false is already their value, and
+ * their strings mostly say "Set"/"Not set". */
+static bool has_value_names(const header_field_info *hf)
+{
+    if (!hf->strings || (hf->display & BASE_UNIT_STRING) || FIELD_DISPLAY(hf->display) == BASE_CUSTOM)
+        return false;
+    switch (hf->type) {
+    case FT_CHAR: case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32:
+    case FT_UINT40: case FT_UINT48: case FT_UINT56: case FT_UINT64:
+    case FT_INT8: case FT_INT16: case FT_INT24: case FT_INT32:
+    case FT_INT40: case FT_INT48: case FT_INT56: case FT_INT64:
+        return true;
+    default:
+        return false;
     }
+}
+
+static int32_t add_key(es_flattener *f, const char *abbrev, char *name, value_kind kind, es_map_class cls)
+{
     key k;
     esbuf enc;
     esbuf_init(&enc, strlen(name) + 8, 4096);
@@ -269,18 +286,15 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
     esbuf_putc(&enc, '"');
     k.encoded = enc.data;
     k.len = enc.len;
-    es_map_class cls;
-    k.kind = family_kind(hf, &cls);
-    for (size_t i = 0; cls == ES_MAP_KEYWORD && i < G_N_ELEMENTS(search_text); i++)
-        if (strcmp(hf->abbrev, search_text[i]) == 0)
-            cls = ES_MAP_SEARCH_TEXT;
+    k.kind = kind;
     k.cls = cls;
     k.name = name;
     k.copy_source = k.copy_target = false;
     k.copied_to = -1;
+    k.name_key = -1;
     es_schema_add(f->schema, name, cls);
-    for (size_t i = 0; f->ecs && i < G_N_ELEMENTS(ecs_copies); i++) {
-        if (strcmp(hf->abbrev, ecs_copies[i].field) == 0 && k.kind == KIND_NATIVE &&
+    for (size_t i = 0; f->ecs && abbrev && i < G_N_ELEMENTS(ecs_copies); i++) {
+        if (strcmp(abbrev, ecs_copies[i].field) == 0 && kind == KIND_NATIVE &&
             (cls == ES_MAP_IP || cls == ES_MAP_LONG)) {
             es_schema_copy_to(f->schema, name, ecs_copies[i].ecs);
             k.copy_source = true;
@@ -290,6 +304,64 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
     int32_t idx = (int32_t)f->keys->len - 1;
     g_hash_table_insert(f->key_by_name, (gpointer)k.name, GINT_TO_POINTER(idx + 1));
     grow_per_key(f, f->keys->len);
+    return idx;
+}
+
+/* The key of k's value names: FIELD.name, or FIELD.value_name where a
+ * Wireshark field is called FIELD.name (cip.port.name); -1 if both are
+ * taken. */
+static int32_t name_key_for(es_flattener *f, const char *abbrev)
+{
+    static const char *const suffixes[] = {".name", ".value_name"};
+    for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+        char *dotted = g_strconcat(abbrev, suffixes[i], NULL);
+        if (under_prefix((const char *const *)f->exclude, dotted)) {   /* es.exclude=dns.flags.rcode.name */
+            g_free(dotted);
+            return -1;
+        }
+        char *name = g_strdup(dotted);
+        if (f->style == ES_NAMES_UNDERSCORE)
+            g_strdelimit(name, ".", '_');
+        bool free_name = !proto_registrar_get_byname(dotted) &&
+                         !g_hash_table_contains(f->key_by_name, name);
+        g_free(dotted);
+        if (free_name)
+            return add_key(f, NULL, name, KIND_NATIVE, ES_MAP_KEYWORD);
+        g_free(name);
+    }
+    return -1;
+}
+
+/* Looks hf up for the first time: excluded, valueless, or which key. */
+static int32_t classify(es_flattener *f, const header_field_info *hf)
+{
+    int32_t t = triage(f, hf);
+    if (t != K_UNKNOWN)
+        return t;
+    char *name = g_strdup(hf->abbrev);
+    if (f->style == ES_NAMES_UNDERSCORE)
+        g_strdelimit(name, ".", '_');
+    es_map_class cls;
+    int32_t idx;
+    gpointer found = g_hash_table_lookup(f->key_by_name, name);
+    if (found) {
+        idx = GPOINTER_TO_INT(found) - 1;
+        key *k = &g_array_index(f->keys, key, idx);
+        /* Another name mapped onto the same member (underscore style). */
+        if (strcmp(k->name, name) != 0 || family_kind(hf, &cls) == KIND_STRING)
+            k->kind = KIND_STRING;
+        g_free(name);
+    } else {
+        value_kind kind = family_kind(hf, &cls);
+        for (size_t i = 0; cls == ES_MAP_KEYWORD && i < G_N_ELEMENTS(search_text); i++)
+            if (strcmp(hf->abbrev, search_text[i]) == 0)
+                cls = ES_MAP_SEARCH_TEXT;
+        idx = add_key(f, hf->abbrev, name, kind, cls);
+    }
+    if (f->value_names && g_array_index(f->keys, key, idx).name_key < 0 && has_value_names(hf)) {
+        int32_t nk = name_key_for(f, hf->abbrev);
+        g_array_index(f->keys, key, idx).name_key = nk;
+    }
     return idx;
 }
 
@@ -552,48 +624,47 @@ static void write_i64(es_flattener *f, jsonw *w, value_kind kind, int64_t v)
     jw_string(w, f->scratch, (size_t)n);
 }
 
-/* Writes the value of fi; false if it has none worth writing (non-finite
- * float, or a value whose text representation is unavailable). */
-static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *fi)
+static void write_integer(es_flattener *f, jsonw *w, value_kind kind, fvalue_t *fv, enum ftenum t)
 {
-    fvalue_t *fv = ES_FI_FV(fi);
-    const header_field_info *hf = fi->hfinfo;
-    switch (hf->type) {
-    case FT_BOOLEAN:
+    switch (t) {
+    case FT_BOOLEAN: {
+        bool b = fvalue_get_uinteger64(fv) != 0;
         if (kind == KIND_NATIVE)
-            jw_bool(w, fvalue_get_uinteger64(fv) != 0);
+            jw_bool(w, b);
         else
-            jw_string(w, fvalue_get_uinteger64(fv) ? "true" : "false",
-                      fvalue_get_uinteger64(fv) ? 4 : 5);
-        return true;
-    case FT_CHAR: case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32:
-    case FT_FRAMENUM: case FT_IPXNET:
-        write_u64(f, w, kind, fvalue_get_uinteger(fv));
-        return true;
+            jw_string(w, b ? "true" : "false", b ? 4 : 5);
+        return;
+    }
     case FT_UINT40: case FT_UINT48: case FT_UINT56: case FT_UINT64:
         write_u64(f, w, kind, fvalue_get_uinteger64(fv));
-        return true;
+        return;
     case FT_INT8: case FT_INT16: case FT_INT24: case FT_INT32:
         write_i64(f, w, kind, fvalue_get_sinteger(fv));
-        return true;
+        return;
     case FT_INT40: case FT_INT48: case FT_INT56: case FT_INT64:
         write_i64(f, w, kind, fvalue_get_sinteger64(fv));
-        return true;
-    case FT_FLOAT: case FT_DOUBLE: {
-        double d = fvalue_get_floating(fv);
-        if (!isfinite(d))
-            return false;
-        if (kind == KIND_NATIVE)
-            jw_double(w, d);
-        else
-            jw_string(w, f->scratch, (size_t)g_snprintf(f->scratch, sizeof f->scratch, "%.17g", d));
-        return true;
+        return;
+    default:   /* FT_CHAR, FT_UINT8..32, FT_FRAMENUM, FT_IPXNET */
+        write_u64(f, w, kind, fvalue_get_uinteger(fv));
+        return;
     }
-    case FT_RELATIVE_TIME: {
-        const nstime_t *t = fvalue_get_time(fv);
-        bool neg = t->secs < 0 || t->nsecs < 0;
-        uint64_t secs = neg ? (uint64_t)(-(int64_t)t->secs) : (uint64_t)t->secs;
-        uint32_t ns = (uint32_t)(t->nsecs < 0 ? -t->nsecs : t->nsecs);
+}
+
+/* Floats and times; false for a value with no JSON form (NaN, a year
+ * RFC 3339 cannot write). */
+static bool write_real(es_flattener *f, jsonw *w, value_kind kind, fvalue_t *fv, enum ftenum t)
+{
+    if (t == FT_ABSOLUTE_TIME) {
+        size_t n = es_rfc3339(f->scratch, sizeof f->scratch, fvalue_get_time(fv));
+        if (n)
+            jw_string(w, f->scratch, n);
+        return n != 0;
+    }
+    if (t == FT_RELATIVE_TIME) {
+        const nstime_t *tm = fvalue_get_time(fv);
+        bool neg = tm->secs < 0 || tm->nsecs < 0;
+        uint64_t secs = neg ? (uint64_t)(-(int64_t)tm->secs) : (uint64_t)tm->secs;
+        uint32_t ns = (uint32_t)(tm->nsecs < 0 ? -tm->nsecs : tm->nsecs);
         if (kind == KIND_NATIVE)
             jw_fixed9(w, neg, secs, ns);
         else
@@ -601,23 +672,25 @@ static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *
                       "%s%" G_GUINT64_FORMAT ".%09u", neg ? "-" : "", secs, ns));
         return true;
     }
-    case FT_ABSOLUTE_TIME: {
-        size_t n = es_rfc3339(f->scratch, sizeof f->scratch, fvalue_get_time(fv));
-        if (!n)
-            return false;
-        jw_string(w, f->scratch, n);
-        return true;
-    }
-    case FT_STRING: case FT_STRINGZ: case FT_UINT_STRING:
-    case FT_STRINGZPAD: case FT_STRINGZTRUNC: {
-        size_t len;
-        const char *s = es_fv_string(fv, &len);
-        jw_string(w, s, len);
-        return true;
-    }
+    double d = fvalue_get_floating(fv);
+    if (!isfinite(d))
+        return false;
+    if (kind == KIND_NATIVE)
+        jw_double(w, d);
+    else
+        jw_string(w, f->scratch, (size_t)g_snprintf(f->scratch, sizeof f->scratch, "%.17g", d));
+    return true;
+}
+
+/* IPv4, IPv6, MAC and EUI-64 addresses as text. */
+static bool write_address(es_flattener *f, jsonw *w, fvalue_t *fv, enum ftenum t)
+{
+    size_t n = 0;
+    uint8_t b[8];
+    const uint8_t *p;
+    switch (t) {
     case FT_IPv4: {
         uint32_t a = es_fv_ipv4(fv);
-        size_t n = 0;
         for (int shift = 24; shift >= 0; shift -= 8) {
             n += es_fmt_u64(f->scratch + n, (a >> shift) & 255);
             f->scratch[n++] = '.';
@@ -630,48 +703,138 @@ static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *
             return false;
         jw_string(w, f->scratch, strlen(f->scratch));
         return true;
-    case FT_ETHER: {
-        size_t len;
-        const uint8_t *p = es_fv_bytes(fv, &len);
-        write_mac(w, p, MIN(len, 8));
+    case FT_ETHER:
+        p = es_fv_bytes(fv, &n);
+        write_mac(w, p, MIN(n, 8));
         return true;
-    }
-    case FT_EUI64: {
+    default: {   /* FT_EUI64 */
         uint64_t v = fvalue_get_uinteger64(fv);
-        uint8_t b[8];
         for (int i = 0; i < 8; i++)
             b[i] = (uint8_t)(v >> (56 - 8 * i));
         write_mac(w, b, 8);
         return true;
     }
+    }
+}
+
+/* GUID, OID, SYSTEM_ID, FCWWN, AX25, VINES, IEEE 11073 floats: Wireshark's
+ * own text for them (the 11073 floats as numbers). */
+static bool write_repr(jsonw *w, value_kind kind, fvalue_t *fv, const header_field_info *hf)
+{
+    char *s = fvalue_to_string_repr(NULL, fv, FTREPR_DISPLAY, hf->display);
+    if (!s)
+        return false;
+    bool ok = true;
+    if (hf->type == FT_IEEE_11073_SFLOAT || hf->type == FT_IEEE_11073_FLOAT) {
+        char *end;
+        double d = g_ascii_strtod(s, &end);
+        ok = *end == '\0' && isfinite(d);
+        if (ok && kind == KIND_NATIVE)
+            jw_double(w, d);
+        else if (ok)
+            jw_string(w, s, strlen(s));
+    } else {
+        jw_string(w, s, strlen(s));
+    }
+    wmem_free(NULL, s);
+    return ok;
+}
+
+/* Writes the value of fi; false if it has none worth writing (non-finite
+ * float, or a value whose text representation is unavailable). */
+static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *fi)
+{
+    fvalue_t *fv = ES_FI_FV(fi);
+    const header_field_info *hf = fi->hfinfo;
+    size_t len;
+    switch (hf->type) {
+    case FT_BOOLEAN: case FT_CHAR: case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32:
+    case FT_FRAMENUM: case FT_IPXNET: case FT_UINT40: case FT_UINT48: case FT_UINT56: case FT_UINT64:
+    case FT_INT8: case FT_INT16: case FT_INT24: case FT_INT32:
+    case FT_INT40: case FT_INT48: case FT_INT56: case FT_INT64:
+        write_integer(f, w, kind, fv, hf->type);
+        return true;
+    case FT_FLOAT: case FT_DOUBLE: case FT_RELATIVE_TIME: case FT_ABSOLUTE_TIME:
+        return write_real(f, w, kind, fv, hf->type);
+    case FT_STRING: case FT_STRINGZ: case FT_UINT_STRING:
+    case FT_STRINGZPAD: case FT_STRINGZTRUNC: {
+        const char *s = es_fv_string(fv, &len);
+        jw_string(w, s, len);
+        return true;
+    }
+    case FT_IPv4: case FT_IPv6: case FT_ETHER: case FT_EUI64:
+        return write_address(f, w, fv, hf->type);
     case FT_BYTES: case FT_UINT_BYTES: {
-        size_t len;
         const uint8_t *p = es_fv_bytes(fv, &len);
         jw_hex(w, p, MIN(len, f->max_bytes));
         return true;
     }
-    default: {
-        /* GUID, OID, SYSTEM_ID, FCWWN, AX25, VINES, IEEE 11073 floats:
-         * Wireshark's own text for them. */
-        char *s = fvalue_to_string_repr(NULL, fv, FTREPR_DISPLAY, hf->display);
-        if (!s)
-            return false;
-        bool ok = true;
-        if (hf->type == FT_IEEE_11073_SFLOAT || hf->type == FT_IEEE_11073_FLOAT) {
-            char *end;
-            double d = g_ascii_strtod(s, &end);
-            ok = *end == '\0' && isfinite(d);
-            if (ok && kind == KIND_NATIVE)
-                jw_double(w, d);
-            else if (ok)
-                jw_string(w, s, strlen(s));
-        } else {
-            jw_string(w, s, strlen(s));
+    default:
+        return write_repr(w, kind, fv, hf);
+    }
+}
+
+static bool is_signed(enum ftenum t)
+{
+    return t == FT_INT8 || t == FT_INT16 || t == FT_INT24 || t == FT_INT32 || t == FT_INT40 ||
+           t == FT_INT48 || t == FT_INT56 || t == FT_INT64;
+}
+
+static bool is_64(enum ftenum t)
+{
+    return t == FT_UINT40 || t == FT_UINT48 || t == FT_UINT56 || t == FT_UINT64 ||
+           t == FT_INT40 || t == FT_INT48 || t == FT_INT56 || t == FT_INT64;
+}
+
+/* The name Wireshark shows for fi's value, or NULL (no strings for its
+ * field, or none for this value). */
+static const char *value_name(const field_info *fi)
+{
+    const header_field_info *hf = fi->hfinfo;
+    if (!has_value_names(hf))
+        return NULL;
+    fvalue_t *fv = ES_FI_FV((field_info *)fi);
+    uint64_t v;
+    if (is_64(hf->type))
+        v = is_signed(hf->type) ? (uint64_t)fvalue_get_sinteger64(fv) : fvalue_get_uinteger64(fv);
+    else
+        v = is_signed(hf->type) ? (uint64_t)(uint32_t)fvalue_get_sinteger(fv) : fvalue_get_uinteger(fv);
+    bool wide = hf->display & BASE_VAL64_STRING || is_64(hf->type);
+    if (hf->display & BASE_RANGE_STRING)
+        return wide ? try_rval64_to_str(v, hf->strings) : try_rval_to_str((guint32)v, hf->strings);
+    if (hf->display & BASE_EXT_STRING)
+        return hf->display & BASE_VAL64_STRING ? try_val64_to_str_ext(v, (val64_string_ext *)hf->strings)
+                                               : try_val_to_str_ext((guint32)v, (value_string_ext *)hf->strings);
+    if (hf->display & BASE_VAL64_STRING)
+        return try_val64_to_str(v, hf->strings);
+    return try_val_to_str((guint32)v, hf->strings);
+}
+
+/* FIELD.name beside a field shown by name: one name, or the names of its
+ * values that have one, in the same order. */
+static void write_names(es_flattener *f, jsonw *w, const key *k, int32_t first)
+{
+    const key *nk = &g_array_index(f->keys, key, k->name_key);
+    jw_mark before;
+    jw_save(w, &before);
+    jw_key_encoded(w, nk->encoded, nk->len);
+    bool array = f->ent[first].next >= 0;
+    if (array)
+        jw_begin_array(w);
+    unsigned written = 0;
+    for (int32_t j = first; j >= 0; j = f->ent[j].next) {
+        const char *name = value_name(f->ent[j].fi);
+        if (name) {
+            jw_string(w, name, strlen(name));
+            written++;
         }
-        wmem_free(NULL, s);
-        return ok;
+        if (!array)
+            break;
     }
-    }
+    if (array)
+        jw_end_array(w);
+    if (!written)
+        jw_rollback(w, &before);
 }
 
 void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)
@@ -697,14 +860,16 @@ void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)
         if (e->next < 0) {
             if (!write_value(f, w, k->kind, e->fi))
                 jw_rollback(w, &before);
-            continue;
+        } else {
+            jw_begin_array(w);
+            unsigned written = 0;
+            for (int32_t j = (int32_t)i; j >= 0; j = f->ent[j].next)
+                written += write_value(f, w, k->kind, f->ent[j].fi);
+            jw_end_array(w);
+            if (!written)
+                jw_rollback(w, &before);
         }
-        jw_begin_array(w);
-        unsigned written = 0;
-        for (int32_t j = (int32_t)i; j >= 0; j = f->ent[j].next)
-            written += write_value(f, w, k->kind, f->ent[j].fi);
-        jw_end_array(w);
-        if (!written)
-            jw_rollback(w, &before);
+        if (k->name_key >= 0)
+            write_names(f, w, k, (int32_t)i);
     }
 }

@@ -22,6 +22,11 @@ struct _proto_node;
 
 typedef struct es_flattener es_flattener;
 
+/* Wireshark's Info and Protocol columns, under the names 4.2+ registers for
+ * them; written by the exporter (es.columns), never from the tree. */
+#define ES_COL_INFO "_ws.col.info"
+#define ES_COL_PROTOCOL "_ws.col.protocol"
+
 /* A flattener for the given settings (protocols, exclude, max_bytes) and
  * field-name style (dotted or underscore).  Each member name is added to
  * schema (not owned) before the first document that carries it. */

@@ -90,6 +90,13 @@ const es_opt_desc es_opts[] = {
      "Also send the text fields that only render another field of the same bytes as a name: "
      "eth.src_resolved, eth.src.oui_resolved, ip.src_host, ip.host, tcp.flags.str, ...",
      ES_OPT_BOOL, F(resolved), 0, 0, 1, NULL, NULL},
+    {"columns", "Info and Protocol columns",
+     "Add Wireshark's Info and Protocol columns (_ws.col.info, _ws.col.protocol) to each document",
+     ES_OPT_BOOL, F(columns), 1, 0, 1, NULL, NULL},
+    {"value_names", "Value names",
+     "Beside an integer field Wireshark shows by name, add the name as FIELD.name "
+     "(dns.flags.rcode.name: \"No such name\")",
+     ES_OPT_BOOL, F(value_names), 1, 0, 1, NULL, NULL},
     {"max_bytes", "Bytes per field",
      "Byte-array field values are cut to this many bytes (0 leaves byte fields out)",
      ES_OPT_UINT, F(max_bytes), 1024, 0, 1048576, NULL, NULL},

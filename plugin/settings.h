@@ -41,6 +41,8 @@ typedef struct es_settings {
     bool ecs;
     bool raw;
     bool resolved;
+    bool columns;
+    bool value_names;
     unsigned max_bytes;
     int name_style;           /* es_name_style */
     bool template;

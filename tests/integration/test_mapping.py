@@ -85,9 +85,11 @@ META = {
     "observer.hostname": "keyword", "network.type": "keyword", "network.transport": "keyword",
     "network.protocol": "keyword", "network.bytes": "long", "event.dataset": "keyword",
     "source.ip": "ip", "destination.ip": "ip", "source.port": "long", "destination.port": "long",
+    "_ws.col.info": "keyword", "_ws.col.protocol": "keyword",
 }
 DOTTED_META = {"es_capture": "keyword", "es_capture_id": "keyword", "es_linktype": "long",
-               "es_raw": "binary", "frame_number": "long", "frame_cap_len": "long"}
+               "es_raw": "binary", "frame_number": "long", "frame_cap_len": "long",
+               "_ws_col_info": "keyword", "_ws_col_protocol": "keyword"}
 
 
 def leaves(props, prefix=""):
@@ -102,12 +104,36 @@ def leaves(props, prefix=""):
     return out
 
 
+def registered(name, registry, underscore):
+    """The Wireshark names that give this member name."""
+    if not underscore:
+        return [name] if name in registry else []
+    return [n for n in registry if n.replace(".", "_") == name]
+
+
+INTEGERS = {f"FT_{s}INT{n}" for s in ("U", "") for n in (8, 16, 24, 32, 40, 48, 56, 64)} | {"FT_CHAR"}
+
+
+def is_value_name(name, registry, underscore):
+    """FIELD.name (or FIELD.value_name) of a Wireshark integer field that no
+    Wireshark field is called (es.value_names)."""
+    sep = "_" if underscore else "."
+    for suffix in (f"{sep}name", f"{sep}value_name"):
+        if name.endswith(suffix) and not registered(name, registry, underscore):
+            bases = registered(name[:-len(suffix)], registry, underscore)
+            if any(t in INTEGERS for b in bases for t in registry[b]):
+                return True
+    return False
+
+
 def expected_types(name, registry, underscore):
     """The types the exporter may give a mapped name."""
     if name in META:
         return {META[name], "constant_keyword"} if name == "event.dataset" else {META[name]}
     if underscore and name in DOTTED_META:
         return {DOTTED_META[name]}
+    if is_value_name(name, registry, underscore):
+        return {"keyword"}
     if not underscore:
         t = family_type(registry.get(name, []))
         return {es_type(t)} if t else set()
