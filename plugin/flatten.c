@@ -32,6 +32,7 @@ typedef struct key {
     const char *name;   /* field name as the key family was created with */
     bool copy_source;   /* has a copy_to (so cannot be a copy target) */
     bool copy_target;   /* receives a copy_to (so cannot be a source) */
+    bool nested;        /* under_a_field(name): never in a copy_to */
     int32_t copied_to;  /* last copy target registered, or -1 */
 } key;
 
@@ -221,6 +222,8 @@ static void grow_per_key(es_flattener *f, size_t need)
     f->cap_keys = cap;
 }
 
+static bool under_a_field(const char *name);
+
 /* Looks hf up for the first time: excluded, valueless, or which key. */
 static int32_t classify(es_flattener *f, const header_field_info *hf)
 {
@@ -277,6 +280,7 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
     k.cls = cls;
     k.name = name;
     k.copy_source = k.copy_target = false;
+    k.nested = under_a_field(name);
     k.copied_to = -1;
     es_schema_add(f->schema, name, cls);
     for (size_t i = 0; f->ecs && i < G_N_ELEMENTS(ecs_copies); i++) {
@@ -477,7 +481,7 @@ static void learn_copies(es_flattener *f)
         /* Elasticsearch copies one level only, into a field of the same type. */
         if (ks->copy_target || kt->copy_source || ks->cls != kt->cls || ks->kind != kt->kind ||
             ks->cls == ES_MAP_BINARY || g_hash_table_contains(f->copies, &c[i]) ||
-            under_a_field(ks->name) || under_a_field(kt->name))
+            ks->nested || kt->nested)
             continue;
         es_schema_copy_to(f->schema, ks->name, kt->name);
         g_hash_table_add(f->copies, g_memdup2(&c[i], sizeof c[i]));
