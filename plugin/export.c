@@ -59,6 +59,7 @@ typedef struct pipeline {
     ekey k_capture, k_capture_id, k_host, k_frame, k_linktype, k_caplen, k_raw;
     ekey k_net_type, k_net_transport, k_net_protocol, k_dataset;   /* ECS; .s NULL when off */
     ekey k_col_info, k_col_protocol;                                /* es.columns; .s NULL when off */
+    int proto_data, proto_ip, proto_ipv6, proto_transport[8];   /* ECS layers, -1 if absent */
     /* index name of the last second seen */
     gint64 index_secs;
     char index[256];
@@ -127,6 +128,22 @@ void es_export_fail(const char *msg)
     exit(1);
 }
 
+static const struct { const char *proto, *ecs; } ecs_transports[] = {
+    {"tcp", "tcp"}, {"udp", "udp"}, {"sctp", "sctp"}, {"icmp", "icmp"},
+    {"icmpv6", "ipv6-icmp"}, {"igmp", "igmp"}, {"gre", "gre"}, {"esp", "esp"},
+};
+
+/* The protocol ids write_ecs() compares a frame's layers with, looked up
+ * once: comparing names cost a few dozen strcmp() a frame. */
+static void resolve_ecs_protocols(pipeline *p)
+{
+    p->proto_data = proto_get_id_by_filter_name("data");
+    p->proto_ip = proto_get_id_by_filter_name("ip");
+    p->proto_ipv6 = proto_get_id_by_filter_name("ipv6");
+    for (size_t i = 0; i < G_N_ELEMENTS(ecs_transports); i++)
+        p->proto_transport[i] = proto_get_id_by_filter_name(ecs_transports[i].proto);
+}
+
 /* The sink, the queue, the batcher, the schema and the sender thread;
  * false (err set) if they cannot start. */
 static bool start_delivery(pipeline *p, const es_settings *s, GError **err)
@@ -165,6 +182,7 @@ static void add_meta_keys(pipeline *p, const es_settings *s)
         p->k_net_type = member_key(p, "network.type", ES_MAP_KEYWORD);
         p->k_net_transport = member_key(p, "network.transport", ES_MAP_KEYWORD);
         p->k_net_protocol = member_key(p, "network.protocol", ES_MAP_KEYWORD);
+        resolve_ecs_protocols(p);
         es_flatten_register_ecs(p->schema);
         /* One value for every document: kept in the mapping where the
          * cluster has constant_keyword (Elasticsearch with dotted names,
@@ -380,22 +398,20 @@ static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t
  * layer) from the frame's protocol layers. */
 static void write_ecs(pipeline *p, jsonw *w, packet_info *pinfo)
 {
-    static const struct { const char *proto, *ecs; } transports[] = {
-        {"tcp", "tcp"}, {"udp", "udp"}, {"sctp", "sctp"}, {"icmp", "icmp"},
-        {"icmpv6", "ipv6-icmp"}, {"igmp", "igmp"}, {"gre", "gre"}, {"esp", "esp"},
-    };
+    G_STATIC_ASSERT(G_N_ELEMENTS(ecs_transports) == G_N_ELEMENTS(p->proto_transport));
     const char *type = NULL, *transport = NULL, *top = NULL;
     for (wmem_list_frame_t *l = pinfo->layers ? wmem_list_head(pinfo->layers) : NULL; l;
          l = wmem_list_frame_next(l)) {
-        const char *name = proto_get_protocol_filter_name(GPOINTER_TO_INT(wmem_list_frame_data(l)));
-        if (!name || strcmp(name, "data") == 0 || strncmp(name, "_ws.", 4) == 0)
+        int id = GPOINTER_TO_INT(wmem_list_frame_data(l));
+        const char *name = id == p->proto_data ? NULL : proto_get_protocol_filter_name(id);
+        if (!name || (name[0] == '_' && strncmp(name, "_ws.", 4) == 0))
             continue;
         top = name;
-        if (!type && (strcmp(name, "ip") == 0 || strcmp(name, "ipv6") == 0))
-            type = name[2] ? "ipv6" : "ipv4";
-        for (size_t i = 0; !transport && i < G_N_ELEMENTS(transports); i++)
-            if (strcmp(name, transports[i].proto) == 0)
-                transport = transports[i].ecs;
+        if (!type && (id == p->proto_ip || id == p->proto_ipv6))
+            type = id == p->proto_ipv6 ? "ipv6" : "ipv4";
+        for (size_t i = 0; !transport && i < G_N_ELEMENTS(ecs_transports); i++)
+            if (id == p->proto_transport[i])
+                transport = ecs_transports[i].ecs;
     }
     if (type) {
         jw_key_encoded(w, p->k_net_type.s, p->k_net_type.n);

@@ -32,8 +32,10 @@ typedef struct key {
     const char *name;   /* field name as the key family was created with */
     bool copy_source;   /* has a copy_to (so cannot be a copy target) */
     bool copy_target;   /* receives a copy_to (so cannot be a source) */
+    bool nested;        /* under_a_field(name): never in a copy_to */
     int32_t copied_to;  /* last copy target registered, or -1 */
     int32_t name_key;   /* key of its value names (FIELD.name), or -1 */
+    int32_t refused_to; /* last copy target refused for good, or -1 */
 } key;
 
 typedef struct entry {
@@ -226,6 +228,8 @@ static void grow_per_key(es_flattener *f, size_t need)
     f->cap_keys = cap;
 }
 
+static bool under_a_field(const char *name);
+
 /* Whether hf is left out (K_SKIP), has no value (K_NOVALUE), or gets a
  * key (K_UNKNOWN). */
 static int32_t triage(es_flattener *f, const header_field_info *hf)
@@ -290,8 +294,10 @@ static int32_t add_key(es_flattener *f, const char *abbrev, char *name, value_ki
     k.cls = cls;
     k.name = name;
     k.copy_source = k.copy_target = false;
+    k.nested = under_a_field(name);
     k.copied_to = -1;
     k.name_key = -1;
+    k.refused_to = -1;
     es_schema_add(f->schema, name, cls);
     for (size_t i = 0; f->ecs && abbrev && i < G_N_ELEMENTS(ecs_copies); i++) {
         if (strcmp(abbrev, ecs_copies[i].field) == 0 && kind == KIND_NATIVE &&
@@ -500,7 +506,7 @@ static bool fold_repeat(es_flattener *f, int32_t k, field_info *fi, field_info *
     if (ks->copied_to == k)
         return true;
     int64_t pair = (int64_t)src << 32 | (uint32_t)k;
-    if (g_hash_table_contains(f->copies, &pair)) {
+    if (ks->refused_to != k && g_hash_table_contains(f->copies, &pair)) {
         ks->copied_to = k;
         return true;
     }
@@ -548,8 +554,12 @@ static void learn_copies(es_flattener *f)
         key *kt = &g_array_index(f->keys, key, (guint)target);
         /* Elasticsearch copies one level only, into a field of the same type. */
         if (ks->copy_target || kt->copy_source || ks->cls != kt->cls || ks->kind != kt->kind ||
-            ks->cls == ES_MAP_BINARY || g_hash_table_contains(f->copies, &c[i]) ||
-            under_a_field(ks->name) || under_a_field(kt->name))
+            ks->cls == ES_MAP_BINARY || ks->nested || kt->nested) {
+            /* Never a copy (the flags only ever get set): fold_repeat() need not look it up. */
+            ks->refused_to = target;
+            continue;
+        }
+        if (g_hash_table_contains(f->copies, &c[i]))
             continue;
         es_schema_copy_to(f->schema, ks->name, kt->name);
         g_hash_table_add(f->copies, g_memdup2(&c[i], sizeof c[i]));
