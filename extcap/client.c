@@ -17,8 +17,8 @@ struct esd_client {
     char *nodes_text;
     char *user, *password, *ca_file, *ca_dir, *client_cert, *client_key, *client_key_password;
     char *who;
-    char **secrets;          /* es_secret_forms(): scrubbed from error answers, which get printed */
-    char **ca_pem;           /* per node: the certificate of its chain the pin matched */
+    char **secrets; /* es_secret_forms(): scrubbed from error answers, which get printed */
+    char **ca_pem;  /* per node: the certificate of its chain the pin matched */
     bool pinned;
     uint8_t pin[ES_SHA256_LEN];
     struct curl_slist *headers;
@@ -225,7 +225,7 @@ bool esd_client_request(esd_client *c, const char *method, const char *path,
         if (rc == CURLE_OK) {
             curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &r->status);
             r->node = node;
-            if (r->status >= 300)   /* error answers end up in messages */
+            if (r->status >= 300) /* error answers end up in messages */
                 es_redact(r->body, c->secrets);
             ok = true;
             goto out;

@@ -29,22 +29,22 @@
 typedef struct esd_client esd_client;
 
 typedef struct esd_client_conf {
-    const char *nodes;      /* comma-separated base URLs; "host:port" means http:// */
-    const char *user;       /* basic auth (with password), may be NULL */
+    const char *nodes; /* comma-separated base URLs; "host:port" means http:// */
+    const char *user;  /* basic auth (with password), may be NULL */
     const char *password;
-    const char *api_key;    /* "Authorization: ApiKey ..." when set */
+    const char *api_key; /* "Authorization: ApiKey ..." when set */
     const char *ca_file, *ca_dir;
-    const char *ca_fingerprint;   /* SHA-256 pin of a certificate of the nodes' chains (tlspin.h) */
-    const char *client_cert, *client_key, *client_key_password;   /* PKI authentication */
-    bool insecure;          /* no certificate or host name checks */
-    unsigned timeout_s;     /* whole request; 0: 120 */
+    const char *ca_fingerprint;                                 /* SHA-256 pin of a certificate of the nodes' chains (tlspin.h) */
+    const char *client_cert, *client_key, *client_key_password; /* PKI authentication */
+    bool insecure;                                              /* no certificate or host name checks */
+    unsigned timeout_s;                                         /* whole request; 0: 120 */
 } esd_client_conf;
 
 typedef struct esd_response {
-    long status;            /* HTTP status; 0 when no node answered */
-    GString *body;          /* response body, or the transport error text */
-    const char *node;       /* base URL that answered (owned by the client) */
-    const char *who;        /* who the requests authenticate as, NULL if anonymous (owned by the client) */
+    long status;      /* HTTP status; 0 when no node answered */
+    GString *body;    /* response body, or the transport error text */
+    const char *node; /* base URL that answered (owned by the client) */
+    const char *who;  /* who the requests authenticate as, NULL if anonymous (owned by the client) */
 } esd_response;
 
 /* libcurl's process-wide set-up and tear-down. */

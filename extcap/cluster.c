@@ -9,12 +9,26 @@
 #include <json-glib/json-glib.h>
 
 static const esd_names dotted = {
-    "es.raw", "frame.len", "frame.cap_len", "es.linktype", "es.capture", "es.capture_id",
-    "frame.number", "tcp.stream", "udp.stream",
+    "es.raw",
+    "frame.len",
+    "frame.cap_len",
+    "es.linktype",
+    "es.capture",
+    "es.capture_id",
+    "frame.number",
+    "tcp.stream",
+    "udp.stream",
 };
 static const esd_names underscored = {
-    "es_raw", "frame_len", "frame_cap_len", "es_linktype", "es_capture", "es_capture_id",
-    "frame_number", "tcp_stream", "udp_stream",
+    "es_raw",
+    "frame_len",
+    "frame_cap_len",
+    "es_linktype",
+    "es_capture",
+    "es_capture_id",
+    "frame_number",
+    "tcp_stream",
+    "udp_stream",
 };
 
 /* "type: reason" of the first root cause (a search's "all shards failed"
@@ -47,19 +61,21 @@ char *esd_problem(const esd_response *r, const char *what)
     char *msg;
     if (r->status == 401 && r->who)
         msg = g_strdup_printf("%s: %s refused the credentials of %s (HTTP 401, %s): check the password "
-                              "(ES_PASSWORD, --secrets-file) or the API key (ES_API_KEY)", what, r->node, r->who,
+                              "(ES_PASSWORD, --secrets-file) or the API key (ES_API_KEY)",
+                              what, r->node, r->who,
                               reason);
     else if (r->status == 401)
         msg = g_strdup_printf("%s: %s wants credentials (HTTP 401, %s): give --user with its password "
-                              "(ES_PASSWORD or --secrets-file), or --api-key (ES_API_KEY)", what, r->node, reason);
+                              "(ES_PASSWORD or --secrets-file), or --api-key (ES_API_KEY)",
+                              what, r->node, reason);
     else if (r->status == 403)
         msg = g_strdup_printf("%s: %s refused a request of %s (HTTP 403, %s): it may not read this index "
-                              "(it needs the read and view_index_metadata privileges)", what, r->node,
+                              "(it needs the read and view_index_metadata privileges)",
+                              what, r->node,
                               r->who ? r->who : "an anonymous user", reason);
     else
         msg = g_strdup_printf("%s: %s answered HTTP %ld: %s%s", what, r->node, r->status, reason,
-                              r->status / 100 == 3 ? " (redirects are not followed: give the cluster's own URL)"
-                                                   : "");
+                              r->status / 100 == 3 ? " (redirects are not followed: give the cluster's own URL)" : "");
     g_free(reason);
     return msg;
 }
@@ -80,8 +96,7 @@ bool esd_cluster_detect(esd_client *client, esd_style style, esd_cluster *out, c
         g_error_free(gerr);
         goto out;
     }
-    out->underscore = style == ESD_STYLE_AUTO ? es_server_name_style(&out->info) == ES_NAMES_UNDERSCORE
-                                              : style == ESD_STYLE_UNDERSCORE;
+    out->underscore = style == ESD_STYLE_AUTO ? es_server_name_style(&out->info) == ES_NAMES_UNDERSCORE : style == ESD_STYLE_UNDERSCORE;
     out->names = out->underscore ? underscored : dotted;
     ok = true;
 out:
@@ -90,20 +105,33 @@ out:
 }
 
 struct esd_fields {
-    char sep;             /* '.' or '_' between a protocol and its fields */
-    GHashTable *types;    /* name -> df_type */
-    GHashTable *aliases;  /* name -> path */
+    char sep;            /* '.' or '_' between a protocol and its fields */
+    GHashTable *types;   /* name -> df_type */
+    GHashTable *aliases; /* name -> path */
     unsigned indices;
 };
 
 static df_type type_of(JsonObject *prop)
 {
     const char *t = json_object_get_string_member_with_default(prop, "type", "object");
-    static const struct { const char *name; df_type type; } table[] = {
-        {"long", DF_LONG}, {"integer", DF_LONG}, {"short", DF_LONG}, {"byte", DF_LONG},
-        {"unsigned_long", DF_LONG}, {"double", DF_DOUBLE}, {"float", DF_DOUBLE},
-        {"half_float", DF_DOUBLE}, {"scaled_float", DF_DOUBLE}, {"boolean", DF_BOOLEAN},
-        {"ip", DF_IP}, {"date", DF_DATE}, {"date_nanos", DF_DATE}, {"keyword", DF_KEYWORD},
+    static const struct {
+        const char *name;
+        df_type type;
+    } table[] = {
+        {"long", DF_LONG},
+        {"integer", DF_LONG},
+        {"short", DF_LONG},
+        {"byte", DF_LONG},
+        {"unsigned_long", DF_LONG},
+        {"double", DF_DOUBLE},
+        {"float", DF_DOUBLE},
+        {"half_float", DF_DOUBLE},
+        {"scaled_float", DF_DOUBLE},
+        {"boolean", DF_BOOLEAN},
+        {"ip", DF_IP},
+        {"date", DF_DATE},
+        {"date_nanos", DF_DATE},
+        {"keyword", DF_KEYWORD},
         {"constant_keyword", DF_KEYWORD},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {

@@ -31,10 +31,12 @@ typedef struct esd_names {
     const char *frame_number, *tcp_stream, *udp_stream;
 } esd_names;
 
-typedef enum { ESD_STYLE_AUTO, ESD_STYLE_DOTTED, ESD_STYLE_UNDERSCORE } esd_style;
+typedef enum { ESD_STYLE_AUTO,
+               ESD_STYLE_DOTTED,
+               ESD_STYLE_UNDERSCORE } esd_style;
 
 typedef struct esd_cluster {
-    esd_client *client;   /* borrowed */
+    esd_client *client; /* borrowed */
     es_server_info info;
     bool underscore;
     esd_names names;

@@ -11,7 +11,7 @@
 #include "jsonw.h"
 
 typedef struct streams {
-    GHashTable *by_capture;   /* capture id -> GArray of gint64 stream numbers */
+    GHashTable *by_capture; /* capture id -> GArray of gint64 stream numbers */
     unsigned count;
 } streams;
 
@@ -39,8 +39,7 @@ static void add_stream(streams *st, const char *capture, gint64 stream)
 static void read_buckets(streams *st, JsonObject *root, char **after)
 {
     g_clear_pointer(after, g_free);
-    JsonObject *aggs = json_object_has_member(root, "aggregations")
-                           ? json_object_get_object_member(root, "aggregations") : NULL;
+    JsonObject *aggs = json_object_has_member(root, "aggregations") ? json_object_get_object_member(root, "aggregations") : NULL;
     JsonObject *s = aggs && json_object_has_member(aggs, "s") ? json_object_get_object_member(aggs, "s") : NULL;
     JsonArray *b = s && json_object_has_member(s, "buckets") ? json_object_get_array_member(s, "buckets") : NULL;
     guint n = b ? json_array_get_length(b) : 0;
@@ -76,7 +75,8 @@ static bool collect(esd_cluster *cl, const char *target, const char *field, cons
         g_free(body);
         if (ok && st->count > ESD_MAX_STREAMS) {
             *error = g_strdup_printf("whole conversations: the matches belong to more than %d streams; "
-                                     "narrow the query", ESD_MAX_STREAMS);
+                                     "narrow the query",
+                                     ESD_MAX_STREAMS);
             ok = false;
         }
     } while (ok && after);

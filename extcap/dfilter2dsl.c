@@ -16,53 +16,118 @@
 #include "jsonw.h"
 
 typedef enum {
-    T_END, T_LPAREN, T_RPAREN, T_LBRACE, T_RBRACE, T_COMMA, T_RANGE, T_AND, T_OR, T_NOT,
-    T_EQ, T_NE, T_LT, T_GT, T_LE, T_GE, T_CONTAINS, T_MATCHES, T_IN, T_WORD, T_STRING, T_UNSUPPORTED,
+    T_END,
+    T_LPAREN,
+    T_RPAREN,
+    T_LBRACE,
+    T_RBRACE,
+    T_COMMA,
+    T_RANGE,
+    T_AND,
+    T_OR,
+    T_NOT,
+    T_EQ,
+    T_NE,
+    T_LT,
+    T_GT,
+    T_LE,
+    T_GE,
+    T_CONTAINS,
+    T_MATCHES,
+    T_IN,
+    T_WORD,
+    T_STRING,
+    T_UNSUPPORTED,
 } tkind;
 
 typedef struct token {
     tkind kind;
-    char *text;      /* word or unescaped string */
-    size_t pos;      /* offset in the filter */
-    size_t len;      /* length of the source text */
+    char *text; /* word or unescaped string */
+    size_t pos; /* offset in the filter */
+    size_t len; /* length of the source text */
 } token;
 
-typedef enum { N_AND, N_OR, N_NOT, N_TEST } nkind;
+typedef enum { N_AND,
+               N_OR,
+               N_NOT,
+               N_TEST } nkind;
 
 typedef struct node {
     nkind kind;
     struct node *a, *b;
     /* tests */
     const token *field;
-    tkind op;                /* T_END: the field exists */
-    const token *value;      /* comparisons, contains, matches */
-    GPtrArray *items;        /* in: pairs of tokens (low, high or NULL) */
+    tkind op;           /* T_END: the field exists */
+    const token *value; /* comparisons, contains, matches */
+    GPtrArray *items;   /* in: pairs of tokens (low, high or NULL) */
 } node;
 
 typedef struct parser {
     const char *src;
     GPtrArray *tokens;
     guint next;
-    GPtrArray *nodes;        /* every node, freed at the end */
+    GPtrArray *nodes; /* every node, freed at the end */
     char *error;
-    bool unsupported;        /* failed on display-filter syntax esdump cannot search */
+    bool unsupported; /* failed on display-filter syntax esdump cannot search */
 } parser;
 
 /* ---- lexer ---- */
 
-static const struct { const char *text; tkind kind; } symbols[] = {
-    {"===", T_UNSUPPORTED}, {"!==", T_UNSUPPORTED}, {"==", T_EQ}, {"!=", T_NE}, {"~=", T_UNSUPPORTED},
-    {"<=", T_LE}, {">=", T_GE}, {"&&", T_AND}, {"||", T_OR}, {"^^", T_UNSUPPORTED}, {"..", T_RANGE},
-    {"<", T_LT}, {">", T_GT}, {"!", T_NOT}, {"(", T_LPAREN}, {")", T_RPAREN}, {"{", T_LBRACE},
-    {"}", T_RBRACE}, {",", T_COMMA}, {"&", T_UNSUPPORTED}, {"[", T_UNSUPPORTED}, {"$", T_UNSUPPORTED},
-    {"@", T_UNSUPPORTED}, {"+", T_UNSUPPORTED}, {"*", T_UNSUPPORTED}, {"/", T_UNSUPPORTED},
-    {"%", T_UNSUPPORTED}, {"|", T_UNSUPPORTED}, {"]", T_UNSUPPORTED}, {"~", T_UNSUPPORTED},
+static const struct {
+    const char *text;
+    tkind kind;
+} symbols[] = {
+    {"===", T_UNSUPPORTED},
+    {"!==", T_UNSUPPORTED},
+    {"==", T_EQ},
+    {"!=", T_NE},
+    {"~=", T_UNSUPPORTED},
+    {"<=", T_LE},
+    {">=", T_GE},
+    {"&&", T_AND},
+    {"||", T_OR},
+    {"^^", T_UNSUPPORTED},
+    {"..", T_RANGE},
+    {"<", T_LT},
+    {">", T_GT},
+    {"!", T_NOT},
+    {"(", T_LPAREN},
+    {")", T_RPAREN},
+    {"{", T_LBRACE},
+    {"}", T_RBRACE},
+    {",", T_COMMA},
+    {"&", T_UNSUPPORTED},
+    {"[", T_UNSUPPORTED},
+    {"$", T_UNSUPPORTED},
+    {"@", T_UNSUPPORTED},
+    {"+", T_UNSUPPORTED},
+    {"*", T_UNSUPPORTED},
+    {"/", T_UNSUPPORTED},
+    {"%", T_UNSUPPORTED},
+    {"|", T_UNSUPPORTED},
+    {"]", T_UNSUPPORTED},
+    {"~", T_UNSUPPORTED},
 };
 
-static const struct { const char *word; tkind kind; } keywords[] = {
-    {"and", T_AND}, {"or", T_OR}, {"not", T_NOT}, {"eq", T_EQ}, {"ne", T_NE}, {"lt", T_LT}, {"gt", T_GT},
-    {"le", T_LE}, {"ge", T_GE}, {"contains", T_CONTAINS}, {"matches", T_MATCHES}, {"in", T_IN},
-    {"xor", T_UNSUPPORTED}, {"any", T_UNSUPPORTED}, {"all", T_UNSUPPORTED},
+static const struct {
+    const char *word;
+    tkind kind;
+} keywords[] = {
+    {"and", T_AND},
+    {"or", T_OR},
+    {"not", T_NOT},
+    {"eq", T_EQ},
+    {"ne", T_NE},
+    {"lt", T_LT},
+    {"gt", T_GT},
+    {"le", T_LE},
+    {"ge", T_GE},
+    {"contains", T_CONTAINS},
+    {"matches", T_MATCHES},
+    {"in", T_IN},
+    {"xor", T_UNSUPPORTED},
+    {"any", T_UNSUPPORTED},
+    {"all", T_UNSUPPORTED},
 };
 
 static bool word_char(char c)
@@ -172,13 +237,24 @@ static bool lex(parser *p)
 
 /* ---- parser ---- */
 
-static const token *peek(parser *p) { return p->tokens->pdata[p->next]; }
-static const token *take(parser *p) { const token *t = peek(p); if (t->kind != T_END) p->next++; return t; }
+static const token *peek(parser *p)
+{
+    return p->tokens->pdata[p->next];
+}
+static const token *take(parser *p)
+{
+    const token *t = peek(p);
+    if (t->kind != T_END) p->next++;
+    return t;
+}
 
 static bool unsupported(parser *p, const token *t)
 {
     p->unsupported = true;
-    static const struct { const char *text; const char *why; } why[] = {
+    static const struct {
+        const char *text;
+        const char *why;
+    } why[] = {
         {"[", "slices (field[0:2]) cannot be searched: the index holds whole values"},
         {"&", "bitwise & has no Elasticsearch query; compare the flag fields instead (tcp.flags.syn == 1)"},
         {"$", "field references cannot be searched: Elasticsearch compares a field with values only"},
@@ -267,7 +343,7 @@ static node *parse_test(parser *p)
     n->field = f;
     tkind op = peek(p)->kind;
     if (op < T_EQ || op > T_IN)
-        return n;   /* a bare field */
+        return n; /* a bare field */
     take(p);
     n->op = op;
     if (op == T_IN)
@@ -308,8 +384,14 @@ static node *parse_binary(parser *p, tkind op, node *(*operand)(parser *))
     return a;
 }
 
-static node *parse_and(parser *p) { return parse_binary(p, T_AND, parse_unary); }
-static node *parse_or(parser *p) { return parse_binary(p, T_OR, parse_and); }
+static node *parse_and(parser *p)
+{
+    return parse_binary(p, T_AND, parse_unary);
+}
+static node *parse_or(parser *p)
+{
+    return parse_binary(p, T_OR, parse_and);
+}
 
 static node *parse(parser *p)
 {

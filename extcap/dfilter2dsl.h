@@ -30,18 +30,18 @@
 
 /* A field's type as the index maps it (the classes the exporter writes). */
 typedef enum {
-    DF_ABSENT,     /* not in the mapping: no document has it */
-    DF_LONG,       /* integers */
-    DF_DOUBLE,     /* floats, relative times */
-    DF_ULONG_DOUBLE,/* 64-bit unsigned stored as double, digits in NAME.exact */
+    DF_ABSENT,       /* not in the mapping: no document has it */
+    DF_LONG,         /* integers */
+    DF_DOUBLE,       /* floats, relative times */
+    DF_ULONG_DOUBLE, /* 64-bit unsigned stored as double, digits in NAME.exact */
     DF_BOOLEAN,
     DF_IP,
-    DF_KEYWORD,    /* strings, MAC addresses, ... */
-    DF_BYTES,      /* byte arrays as lowercase hex */
-    DF_DATE,       /* absolute times */
-    DF_PROTOCOL,   /* no field of its own, but the prefix of mapped fields */
-    DF_OTHER,      /* binary, text, ...: not comparable here */
-    DF_CONFLICT,   /* mapped differently in the indices searched */
+    DF_KEYWORD,  /* strings, MAC addresses, ... */
+    DF_BYTES,    /* byte arrays as lowercase hex */
+    DF_DATE,     /* absolute times */
+    DF_PROTOCOL, /* no field of its own, but the prefix of mapped fields */
+    DF_OTHER,    /* binary, text, ...: not comparable here */
+    DF_CONFLICT, /* mapped differently in the indices searched */
 } df_type;
 
 /* The type of a field, by its name in the index's style. */

@@ -14,7 +14,7 @@ typedef struct rx {
     size_t i;
     GString *out;
     char *why;
-    bool end_anchor;   /* ended with $ */
+    bool end_anchor; /* ended with $ */
     bool caseless;
 } rx;
 
@@ -84,7 +84,7 @@ static const char *shorthand(char c)
 static void class_members(GString *o, const char *members)
 {
     for (; *members; members++) {
-        if (*members == '-')   /* the shorthands use '-' for ranges only */
+        if (*members == '-') /* the shorthands use '-' for ranges only */
             g_string_append_c(o, '-');
         else if (!g_ascii_isalnum(*members) && *members != '_')
             g_string_append_printf(o, "\\%c", *members);
@@ -256,7 +256,8 @@ static bool atom(rx *r)
     case '\\': return escape_outside(r);
     case '[': return char_class(r);
     case '(': return group_open(r);
-    case ')': case '|':
+    case ')':
+    case '|':
         g_string_append_c(r->out, c);
         r->i++;
         return true;
@@ -264,7 +265,9 @@ static bool atom(rx *r)
         g_string_append(r->out, "[^\n]");
         r->i++;
         return true;
-    case '*': case '+': case '?':
+    case '*':
+    case '+':
+    case '?':
         g_string_append_c(r->out, c);
         r->i++;
         return quantifier_suffix(r);
@@ -278,7 +281,7 @@ static bool atom(rx *r)
     case '$':
         if (s[r->i + 1])
             return refuse(r, "$ not at the end");
-        g_string_append(r->out, "\n?");   /* PCRE's $ also matches before a final newline */
+        g_string_append(r->out, "\n?"); /* PCRE's $ also matches before a final newline */
         r->end_anchor = true;
         r->i++;
         return true;

@@ -17,7 +17,10 @@
 #define MAX_INDEXED_BYTES 512
 #define EXACT_DOUBLE (1ULL << 53)
 
-typedef enum { V_INT, V_DOUBLE, V_BOOL, V_STRING } vkind;
+typedef enum { V_INT,
+               V_DOUBLE,
+               V_BOOL,
+               V_STRING } vkind;
 
 typedef struct value {
     vkind kind;
@@ -27,7 +30,7 @@ typedef struct value {
     bool b;
     char *s;
     bool cidr;
-    const char *field;   /* where to compare: t->field or its .exact */
+    const char *field; /* where to compare: t->field or its .exact */
     char *owned_field;
 } value;
 
@@ -155,7 +158,7 @@ static char *parse_ip(const char *s, bool *cidr)
     long prefix = slash ? strtol(slash + 1, &end, 10) : bits;
     if (inet_pton(family, addr, bytes) == 1 && (!slash || (*end == '\0' && slash[1] && prefix >= 0 && prefix <= bits))) {
         for (int i = (int)prefix; i < bits; i++)
-            bytes[i / 8] &= (guint8)~(0x80u >> (i % 8));
+            bytes[i / 8] &= (guint8) ~(0x80u >> (i % 8));
         char text[INET6_ADDRSTRLEN];
         inet_ntop(family, bytes, text, sizeof text);
         *cidr = slash != NULL;
@@ -278,7 +281,8 @@ static bool to_keyword(const df_test *t, df_literal l, value *v, char **why)
         bool same = strcmp(canon, l.text) == 0;
         if (!same)
             *why = g_strdup_printf("'%s' is ambiguous for %s (an address, or that text?): write the address as %s "
-                                   "or the text in quotes", l.text, t->name, canon);
+                                   "or the text in quotes",
+                                   l.text, t->name, canon);
         g_free(canon);
         g_free(hex);
         return same;
@@ -312,7 +316,8 @@ static bool to_date(const df_test *t, df_literal l, value *v, char **why)
     int64_t ns;
     if (!parse_time(l.text, &ns)) {
         *why = g_strdup_printf("'%s' is not a time (\"Nov 25, 2013 14:55:58.38\", \"2013-11-25 14:55:58\", "
-                               "RFC 3339)", l.text);
+                               "RFC 3339)",
+                               l.text);
         return false;
     }
     v->kind = V_STRING;
@@ -530,7 +535,7 @@ static bool write_matches(jsonw *w, const df_test *t, char **why)
         *why = g_strdup_printf("%s: matches is searched on string fields only", t->name);
         return false;
     }
-    bool caseless = true;   /* Wireshark's matches ignores case unless (?-i) */
+    bool caseless = true; /* Wireshark's matches ignores case unless (?-i) */
     char *re = df_regex_to_lucene(t->value.text, &caseless, why);
     if (!re)
         return false;
@@ -593,7 +598,7 @@ bool df_write_test(jsonw *w, const df_test *t, bool underscore, df_lookup lookup
         return false;
     }
     if (t->type == DF_ABSENT) {
-        write_match_none(w);   /* no document has the field: nothing matches, as in Wireshark */
+        write_match_none(w); /* no document has the field: nothing matches, as in Wireshark */
         return true;
     }
     if (refuse_type(t, why))

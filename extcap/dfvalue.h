@@ -19,8 +19,16 @@
 #include "jsonw.h"
 
 typedef enum {
-    DF_OP_EXISTS, DF_OP_EQ, DF_OP_NE, DF_OP_LT, DF_OP_GT, DF_OP_LE, DF_OP_GE,
-    DF_OP_CONTAINS, DF_OP_MATCHES, DF_OP_IN,
+    DF_OP_EXISTS,
+    DF_OP_EQ,
+    DF_OP_NE,
+    DF_OP_LT,
+    DF_OP_GT,
+    DF_OP_LE,
+    DF_OP_GE,
+    DF_OP_CONTAINS,
+    DF_OP_MATCHES,
+    DF_OP_IN,
 } df_op;
 
 /* A value as written: a quoted string (unescaped) or a bare word. */
@@ -30,12 +38,12 @@ typedef struct df_literal {
 } df_literal;
 
 typedef struct df_test {
-    const char *name;     /* as the filter writes it */
-    const char *field;    /* in the index's style */
+    const char *name;  /* as the filter writes it */
+    const char *field; /* in the index's style */
     df_type type;
     df_op op;
-    df_literal value;     /* comparisons, contains, matches */
-    GArray *items;        /* in: pairs of df_literal (high.text NULL: one value) */
+    df_literal value; /* comparisons, contains, matches */
+    GArray *items;    /* in: pairs of df_literal (high.text NULL: one value) */
 } df_test;
 
 void df_test_add_item(df_test *t, df_literal low, df_literal high);

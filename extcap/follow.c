@@ -13,8 +13,8 @@ typedef struct entry {
 
 struct esd_seen {
     int64_t lag, newest;
-    GHashTable *ids;     /* id (owned by the entry) -> entry */
-    GQueue order;        /* entries in the order delivered */
+    GHashTable *ids; /* id (owned by the entry) -> entry */
+    GQueue order;    /* entries in the order delivered */
 };
 
 esd_seen *esd_seen_new(int64_t lag_ns)

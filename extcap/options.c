@@ -19,14 +19,14 @@
 
 /* A capture option: parsed from --call, shown as an arg line. */
 typedef struct opt_desc {
-    const char *call;      /* without the dashes */
+    const char *call; /* without the dashes */
     const char *display;
-    const char *type;      /* extcap argument type */
-    const char *group;     /* dialog tab */
-    const char *def;       /* default, NULL for none */
-    const char *more;      /* further attributes, as extcap text */
+    const char *type;  /* extcap argument type */
+    const char *group; /* dialog tab */
+    const char *def;   /* default, NULL for none */
+    const char *more;  /* further attributes, as extcap text */
     const char *tooltip;
-    size_t offset;         /* member of esd_opts */
+    size_t offset; /* member of esd_opts */
 } opt_desc;
 
 #define OFF(m) offsetof(esd_opts, m)
@@ -67,14 +67,16 @@ static const opt_desc capture_opts[] = {
      "An API key, encoded or id:key (or ES_API_KEY, or the secrets file)", OFF(api_key)},
     {"secrets-file", "Secrets file", "fileselect", "Security", NULL, "{mustexist=true}",
      "File of KEY=VALUE lines (user, password, api_key, client_key_password) only its owner may read "
-     "(chmod 600); fills what the options leave empty (or ES_SECRETS_FILE)", OFF(secrets_file)},
+     "(chmod 600); fills what the options leave empty (or ES_SECRETS_FILE)",
+     OFF(secrets_file)},
     {"ca-file", "CA file", "fileselect", "Security", NULL, "{mustexist=true}",
      "PEM file of the certificate authority of https:// nodes (or ES_CA_FILE)", OFF(ca_file)},
     {"ca-dir", "CA directory", "string", "Security", NULL, NULL,
      "Directory of CA certificates in PEM named by their hash, openssl rehash (or ES_CA_DIR)", OFF(ca_dir)},
     {"ca-fingerprint", "CA fingerprint", "string", "Security", NULL, NULL,
      "SHA-256 fingerprint of the CA certificate as Elasticsearch prints it at set-up: the certificate of "
-     "the node's chain with it is trusted, nothing else (or ES_CA_FINGERPRINT)", OFF(ca_fingerprint)},
+     "the node's chain with it is trusted, nothing else (or ES_CA_FINGERPRINT)",
+     OFF(ca_fingerprint)},
     {"client-cert", "Client certificate", "fileselect", "Security", NULL, "{mustexist=true}",
      "PEM certificate this client presents, PKI authentication (or ES_CLIENT_CERT)", OFF(client_cert)},
     {"client-key", "Client key", "fileselect", "Security", NULL, "{mustexist=true}",
@@ -140,8 +142,14 @@ static void add_capture_entries(GOptionContext *ctx, esd_opts *o, GOptionEntry *
  * defaults only fill what the command line left unset. */
 static void set_defaults(esd_opts *o)
 {
-    const struct { char **value; const char *def; } defaults[] = {
-        {&o->node, ESD_DEFAULT_NODE}, {&o->index, ESD_DEFAULT_INDEX}, {&o->names, "auto"}, {&o->syntax, "auto"},
+    const struct {
+        char **value;
+        const char *def;
+    } defaults[] = {
+        {&o->node, ESD_DEFAULT_NODE},
+        {&o->index, ESD_DEFAULT_INDEX},
+        {&o->names, "auto"},
+        {&o->syntax, "auto"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(defaults); i++)
         if (!*defaults[i].value)
@@ -170,8 +178,7 @@ static void fill(char **option, const char *value)
 static char *option_error(GError *gerr, const char *setting, const char *option)
 {
     const char *m = gerr->message;
-    char *out = g_str_has_prefix(m, setting) ? g_strconcat(option, m + strlen(setting), NULL)
-                                             : g_strdup_printf("%s: %s", option, m);
+    char *out = g_str_has_prefix(m, setting) ? g_strconcat(option, m + strlen(setting), NULL) : g_strdup_printf("%s: %s", option, m);
     g_error_free(gerr);
     return out;
 }
@@ -201,11 +208,19 @@ static bool secrets_from_file(esd_opts *o, char **error)
  * given as "id:key" is encoded (the plugin's es_api_key_encoded()). */
 static bool settings_from_environment(esd_opts *o, char **error)
 {
-    const struct { char **value; const char *env; } vars[] = {
-        {&o->user, "ES_USER"}, {&o->password, "ES_PASSWORD"}, {&o->api_key, "ES_API_KEY"},
-        {&o->client_key_password, "ES_CLIENT_KEY_PASSWORD"}, {&o->ca_file, "ES_CA_FILE"},
-        {&o->ca_dir, "ES_CA_DIR"}, {&o->ca_fingerprint, "ES_CA_FINGERPRINT"},
-        {&o->client_cert, "ES_CLIENT_CERT"}, {&o->client_key, "ES_CLIENT_KEY"},
+    const struct {
+        char **value;
+        const char *env;
+    } vars[] = {
+        {&o->user, "ES_USER"},
+        {&o->password, "ES_PASSWORD"},
+        {&o->api_key, "ES_API_KEY"},
+        {&o->client_key_password, "ES_CLIENT_KEY_PASSWORD"},
+        {&o->ca_file, "ES_CA_FILE"},
+        {&o->ca_dir, "ES_CA_DIR"},
+        {&o->ca_fingerprint, "ES_CA_FINGERPRINT"},
+        {&o->client_cert, "ES_CLIENT_CERT"},
+        {&o->client_key, "ES_CLIENT_KEY"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(vars); i++)
         fill(vars[i].value, g_getenv(vars[i].env));
@@ -236,8 +251,7 @@ static char *node_url(const char *item, char **error)
                                  "give --user and the password (ES_PASSWORD or --secrets-file) or --api-key",
                                  strrchr(item, '@') + 1);
     } else {
-        url = strstr(item, "://") ? g_strdup(item)
-                                  : g_strdup_printf("http://%s%s", item, strchr(item, ':') ? "" : ":9200");
+        url = strstr(item, "://") ? g_strdup(item) : g_strdup_printf("http://%s%s", item, strchr(item, ':') ? "" : ":9200");
     }
     return url;
 }
@@ -253,7 +267,8 @@ static bool check_node(const esd_opts *o, const char *url, char **error)
     else if (creds && plain && !o->allow_plain_http_auth && !es_url_is_loopback(url))
         *error = g_strdup_printf("--node: %s is not on this machine and the credentials (%s) would cross the "
                                  "network unencrypted; use https://, or give --allow-plain-http-auth to send "
-                                 "them anyway", url, o->api_key && *o->api_key ? "the API key" : "user and password");
+                                 "them anyway",
+                                 url, o->api_key && *o->api_key ? "the API key" : "user and password");
     return *error == NULL;
 }
 
@@ -261,18 +276,22 @@ static bool check_node(const esd_opts *o, const char *url, char **error)
  * check_files()). */
 static bool check_files(const esd_opts *o, char **error)
 {
-    const struct { const char *option, *path; bool dir; } files[] = {
-        {"--ca-file", o->ca_file, false}, {"--ca-dir", o->ca_dir, true},
-        {"--client-cert", o->client_cert, false}, {"--client-key", o->client_key, false},
+    const struct {
+        const char *option, *path;
+        bool dir;
+    } files[] = {
+        {"--ca-file", o->ca_file, false},
+        {"--ca-dir", o->ca_dir, true},
+        {"--client-cert", o->client_cert, false},
+        {"--client-key", o->client_key, false},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
         const char *p = files[i].path;
-        if (!p || !*p || (g_access(p, R_OK) == 0 &&
-                          g_file_test(p, files[i].dir ? G_FILE_TEST_IS_DIR : G_FILE_TEST_IS_REGULAR)))
+        if (!p || !*p || (g_access(p, R_OK) == 0 && g_file_test(p, files[i].dir ? G_FILE_TEST_IS_DIR : G_FILE_TEST_IS_REGULAR)))
             continue;
         *error = g_strdup_printf("%s: cannot read %s: %s", files[i].option, p,
-                                 g_access(p, R_OK) != 0 ? g_strerror(errno)
-                                 : files[i].dir ? "not a directory" : "not a regular file");
+                                 g_access(p, R_OK) != 0 ? g_strerror(errno) : files[i].dir ? "not a directory" :
+                                                                                             "not a regular file");
         return false;
     }
     return true;
@@ -284,7 +303,8 @@ static bool check_connection(esd_opts *o, char **error)
     uint8_t pin[ES_SHA256_LEN];
     if (o->ca_fingerprint && *o->ca_fingerprint && !es_fingerprint_parse(o->ca_fingerprint, pin)) {
         *error = g_strdup_printf("--ca-fingerprint: invalid value \"%s\"; accepted: the SHA-256 fingerprint "
-                                 "of the CA certificate, 64 hex digits with or without colons", o->ca_fingerprint);
+                                 "of the CA certificate, 64 hex digits with or without colons",
+                                 o->ca_fingerprint);
         return false;
     }
     if (o->ca_fingerprint && *o->ca_fingerprint && o->insecure) {
@@ -377,10 +397,7 @@ void esd_opts_clear(esd_opts *o)
 
 void esd_opts_client_conf(const esd_opts *o, esd_client_conf *cc)
 {
-    *cc = (esd_client_conf){.nodes = o->node, .user = o->user, .password = o->password, .api_key = o->api_key,
-                            .ca_file = o->ca_file, .ca_dir = o->ca_dir, .ca_fingerprint = o->ca_fingerprint,
-                            .client_cert = o->client_cert, .client_key = o->client_key,
-                            .client_key_password = o->client_key_password, .insecure = o->insecure};
+    *cc = (esd_client_conf){.nodes = o->node, .user = o->user, .password = o->password, .api_key = o->api_key, .ca_file = o->ca_file, .ca_dir = o->ca_dir, .ca_fingerprint = o->ca_fingerprint, .client_cert = o->client_cert, .client_key = o->client_key, .client_key_password = o->client_key_password, .insecure = o->insecure};
 }
 
 static void print_values(FILE *out, unsigned arg, char *const *values, const char *current)

@@ -36,8 +36,8 @@ typedef struct esd_opts {
     char *ca_file, *ca_dir, *ca_fingerprint, *client_cert, *client_key;
     int max_packets, page_size;
     bool conversations, follow, insecure, allow_plain_http_auth;
-    bool print_query;   /* print the query instead of capturing */
-    char *connection_error;   /* --extcap-config: why the cluster must not be asked (see esd_opts_parse) */
+    bool print_query;       /* print the query instead of capturing */
+    char *connection_error; /* --extcap-config: why the cluster must not be asked (see esd_opts_parse) */
 } esd_opts;
 
 /* Parses argv (left as it is) into o, then fills the defaults.  As the

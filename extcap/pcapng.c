@@ -26,13 +26,19 @@
 struct pcapng_writer {
     FILE *out;
     GByteArray *block;
-    GHashTable *ifaces;   /* "linktype/source" -> interface id + 1 */
+    GHashTable *ifaces; /* "linktype/source" -> interface id + 1 */
     unsigned n_ifaces;
     bool failed;
 };
 
-static void put32(GByteArray *b, uint32_t v) { g_byte_array_append(b, (const guint8 *)&v, 4); }
-static void put16(GByteArray *b, uint16_t v) { g_byte_array_append(b, (const guint8 *)&v, 2); }
+static void put32(GByteArray *b, uint32_t v)
+{
+    g_byte_array_append(b, (const guint8 *)&v, 4);
+}
+static void put16(GByteArray *b, uint16_t v)
+{
+    g_byte_array_append(b, (const guint8 *)&v, 2);
+}
 
 static void pad4(GByteArray *b)
 {
@@ -56,7 +62,7 @@ static void begin_block(GByteArray *b, uint32_t type)
 {
     g_byte_array_set_size(b, 0);
     put32(b, type);
-    put32(b, 0);   /* total length, filled by end_block() */
+    put32(b, 0); /* total length, filled by end_block() */
 }
 
 /* Ends the options, fills both length fields and writes the block. */
@@ -118,11 +124,11 @@ static bool interface_of(pcapng_writer *w, const pcapng_packet *p, uint32_t *id)
     begin_block(w->block, BT_IDB);
     put16(w->block, (uint16_t)p->linktype);
     put16(w->block, 0);
-    put32(w->block, 0);   /* snap length: none */
+    put32(w->block, 0); /* snap length: none */
     const char *name = p->source_name ? p->source_name : p->source;
     if (name && *name)
         put_option(w->block, OPT_IF_NAME, name, strlen(name));
-    const guint8 tsresol = 9;   /* 10^-9 s */
+    const guint8 tsresol = 9; /* 10^-9 s */
     put_option(w->block, OPT_IF_TSRESOL, &tsresol, 1);
     return end_block(w, true);
 }

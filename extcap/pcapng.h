@@ -32,7 +32,7 @@ typedef struct pcapng_packet {
     uint32_t orig_len;       /* length on the wire */
     const uint8_t *data;
     uint32_t cap_len;
-    const char *comment;     /* opt_comment, may be NULL */
+    const char *comment; /* opt_comment, may be NULL */
 } pcapng_packet;
 
 /* A writer on out (borrowed: the caller closes it); writes the section

@@ -106,7 +106,7 @@ static bool bound(const char *text, const char *name, int64_t now_ns, char **out
         g_free(why);
         return false;
     }
-    *out = esd_time_format(ns < 0 ? 0 : ns);   /* @timestamp (date_nanos) starts in 1970 */
+    *out = esd_time_format(ns < 0 ? 0 : ns); /* @timestamp (date_nanos) starts in 1970 */
     return true;
 }
 
@@ -157,8 +157,14 @@ static char *one_part(void (*write)(jsonw *, const void *, const void *), const 
     return out.data;
 }
 
-static void write_range(jsonw *w, const void *from, const void *to) { time_range(w, from, to); }
-static void write_replay(jsonw *w, const void *names, const void *capture) { replay_filter(w, names, capture); }
+static void write_range(jsonw *w, const void *from, const void *to)
+{
+    time_range(w, from, to);
+}
+static void write_replay(jsonw *w, const void *names, const void *capture)
+{
+    replay_filter(w, names, capture);
+}
 
 char *esd_query_build(const esd_opts *o, const esd_cluster *cl, esd_fields *fields, int64_t now_ns,
                       char **error)

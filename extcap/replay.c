@@ -34,7 +34,7 @@ typedef struct run {
     FILE *out;
     pcapng_writer *pcap;
     GByteArray *frame;
-    esd_seen *seen;         /* follow only */
+    esd_seen *seen; /* follow only */
     guint64 written;
     char *error;
 } run;
@@ -49,7 +49,8 @@ static bool decode_raw(run *r, const esd_hit *h)
 {
     if (!h->raw) {
         r->error = g_strdup_printf("document %s/%s has no %s (indexed with es.raw=false?): its packet cannot "
-                                   "be rebuilt", h->index, h->id, r->cl.names.raw);
+                                   "be rebuilt",
+                                   h->index, h->id, r->cl.names.raw);
         return false;
     }
     size_t n = strlen(h->raw);
@@ -75,9 +76,14 @@ static bool write_hit(run *r, const esd_hit *h, int64_t ts)
     char *comment = g_strdup_printf("wireshark-es: index %s, _id %s%s", h->index, h->id,
                                     h->timestamp ? "" : " (no @timestamp: time unknown)");
     pcapng_packet p = {
-        .linktype = (uint32_t)h->linktype, .source = h->capture_id, .source_name = h->capture,
-        .ts_ns = ts > 0 ? (uint64_t)ts : 0, .orig_len = (uint32_t)(h->frame_len >= 0 ? h->frame_len : r->frame->len),
-        .data = r->frame->data, .cap_len = r->frame->len, .comment = comment,
+        .linktype = (uint32_t)h->linktype,
+        .source = h->capture_id,
+        .source_name = h->capture,
+        .ts_ns = ts > 0 ? (uint64_t)ts : 0,
+        .orig_len = (uint32_t)(h->frame_len >= 0 ? h->frame_len : r->frame->len),
+        .data = r->frame->data,
+        .cap_len = r->frame->len,
+        .comment = comment,
     };
     bool ok = pcapng_writer_packet(r->pcap, &p);
     g_free(comment);
@@ -135,8 +141,7 @@ static bool follow(run *r)
     while (!*r->stop && !limit_reached(r)) {
         int64_t since = esd_seen_since(r->seen);
         char *q = since == INT64_MIN ? g_strdup(r->query) : esd_query_since(r->query, since);
-        esd_search_conf conf = {.target = r->o->index, .query = q, .order = ESD_ORDER_TIME,
-                                .page_size = (unsigned)r->o->page_size, .no_pit = true};
+        esd_search_conf conf = {.target = r->o->index, .query = q, .order = ESD_ORDER_TIME, .page_size = (unsigned)r->o->page_size, .no_pit = true};
         bool any;
         bool ok = drain(r, &conf, &any);
         g_free(q);
@@ -155,10 +160,11 @@ static bool prepare(run *r)
     esd_opts_client_conf(o, &cc);
     if (o->insecure)
         fprintf(stderr, "esdump: WARNING: --insecure: the certificates of %s are not checked, so anyone on the "
-                "network path can pose as the cluster and read the credentials; use --ca-file or "
-                "--ca-fingerprint instead\n", o->node);
-    esd_style style = strcmp(o->names, "dotted") == 0 ? ESD_STYLE_DOTTED
-                    : strcmp(o->names, "underscore") == 0 ? ESD_STYLE_UNDERSCORE : ESD_STYLE_AUTO;
+                        "network path can pose as the cluster and read the credentials; use --ca-file or "
+                        "--ca-fingerprint instead\n",
+                o->node);
+    esd_style style = strcmp(o->names, "dotted") == 0 ? ESD_STYLE_DOTTED : strcmp(o->names, "underscore") == 0 ? ESD_STYLE_UNDERSCORE :
+                                                                                                                 ESD_STYLE_AUTO;
     r->client = esd_client_new(&cc, r->stop);
     if (!esd_cluster_detect(r->client, style, &r->cl, &r->error))
         return false;
@@ -206,8 +212,7 @@ static bool capture(run *r)
     }
     if (!open_fifo(r) || !prepare(r) || !start_stream(r))
         return false;
-    esd_search_conf conf = {.target = r->o->index, .query = r->query, .page_size = (unsigned)r->o->page_size,
-                            .order = r->o->replay && *r->o->replay ? ESD_ORDER_CAPTURE : ESD_ORDER_TIME};
+    esd_search_conf conf = {.target = r->o->index, .query = r->query, .page_size = (unsigned)r->o->page_size, .order = r->o->replay && *r->o->replay ? ESD_ORDER_CAPTURE : ESD_ORDER_TIME};
     bool any;
     if (r->o->follow)
         r->seen = esd_seen_new(FOLLOW_LAG_NS);
@@ -225,7 +230,7 @@ int esd_replay(const esd_opts *o, volatile sig_atomic_t *stop)
     run r = {.o = o, .stop = stop, .frame = g_byte_array_new()};
     bool ok = capture(&r);
     if (*stop)
-        ok = true;   /* stopped (SIGTERM): whatever was cut short is no error */
+        ok = true; /* stopped (SIGTERM): whatever was cut short is no error */
     if (r.pcap)
         ok = pcapng_writer_flush(r.pcap) && ok;
     if (r.out && r.out != stdout)

@@ -18,8 +18,8 @@ struct esd_search {
     esd_cluster *cl;
     char *target, *query, *sort, *source;
     unsigned page_size;
-    char *pit;            /* point-in-time id, NULL without */
-    char *after;          /* sort values of the last hit, JSON text */
+    char *pit;   /* point-in-time id, NULL without */
+    char *after; /* sort values of the last hit, JSON text */
     bool done;
 };
 
@@ -54,12 +54,10 @@ static bool has_pit(const es_server_info *i)
 static bool open_pit(esd_search *s, char **pit, char **error)
 {
     const bool os = s->cl->info.opensearch;
-    char *path = g_strdup_printf(os ? "/%s/_search/point_in_time?keep_alive=" KEEP_ALIVE
-                                    : "/%s/_pit?keep_alive=" KEEP_ALIVE, s->target);
+    char *path = g_strdup_printf(os ? "/%s/_search/point_in_time?keep_alive=" KEEP_ALIVE : "/%s/_pit?keep_alive=" KEEP_ALIVE, s->target);
     esd_response r = {0};
     JsonParser *p = json_parser_new();
-    bool ok = esd_client_request(s->cl->client, "POST", path, NULL, &r) && r.status != 404 && r.status < 500
-              && r.status != 401 && r.status != 403;
+    bool ok = esd_client_request(s->cl->client, "POST", path, NULL, &r) && r.status != 404 && r.status < 500 && r.status != 401 && r.status != 403;
     if (!ok) {
         char *what = g_strdup_printf("opening a point in time on '%s'", s->target);
         *error = esd_problem(&r, what);
@@ -137,8 +135,7 @@ static int64_t int_member(JsonObject *o, const char *name)
 static const char *str_member(JsonObject *o, const char *name)
 {
     JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-               ? json_node_get_string(n) : NULL;
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n) : NULL;
 }
 
 static void read_hit(const esd_names *names, JsonObject *h, esd_hit *hit)
@@ -194,7 +191,7 @@ static int deliver(esd_search *s, JsonObject *root, esd_hit_cb cb, void *ud, cha
             s->after = json_to_string(json_object_get_member(h, "sort"), FALSE);
         }
     }
-    s->done = n == 0;   /* a short page need not be the last one */
+    s->done = n == 0; /* a short page need not be the last one */
     return (int)n;
 }
 
@@ -203,8 +200,7 @@ int esd_search_next(esd_search *s, esd_hit_cb cb, void *ud, char **error)
     if (s->done)
         return 0;
     char *body = page_body(s);
-    char *path = s->pit ? g_strdup("/_search?" FILTER_PATH)
-                        : g_strdup_printf("/%s/_search?" FILTER_PATH, s->target);
+    char *path = s->pit ? g_strdup("/_search?" FILTER_PATH) : g_strdup_printf("/%s/_search?" FILTER_PATH, s->target);
     esd_response r = {0};
     JsonParser *p = json_parser_new();
     int n = -1;

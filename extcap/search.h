@@ -28,9 +28,9 @@
  * numbers are -1, absent strings NULL. */
 typedef struct esd_hit {
     const char *index, *id;
-    const char *raw;          /* base64 frame bytes */
+    const char *raw; /* base64 frame bytes */
     int64_t frame_len, cap_len, linktype, frame_number;
-    const char *timestamp;    /* RFC 3339 */
+    const char *timestamp; /* RFC 3339 */
     const char *capture, *capture_id;
 } esd_hit;
 
@@ -38,7 +38,8 @@ typedef struct esd_hit {
  * error message). */
 typedef bool (*esd_hit_cb)(void *ud, const esd_hit *hit);
 
-typedef enum { ESD_ORDER_TIME, ESD_ORDER_CAPTURE } esd_order;
+typedef enum { ESD_ORDER_TIME,
+               ESD_ORDER_CAPTURE } esd_order;
 
 /* Hits per page: each request costs the cluster a query phase of about the
  * same time whatever its size, so pages are large (about 7 MB of answer,
@@ -46,11 +47,11 @@ typedef enum { ESD_ORDER_TIME, ESD_ORDER_CAPTURE } esd_order;
 #define ESD_PAGE_SIZE 5000
 
 typedef struct esd_search_conf {
-    const char *target;   /* index, pattern, alias or data stream */
-    const char *query;    /* query object as JSON text */
-    esd_order order;      /* by @timestamp, or by capture and frame number */
-    unsigned page_size;   /* 0: ESD_PAGE_SIZE */
-    bool no_pit;          /* search_after alone, even where a PIT exists */
+    const char *target; /* index, pattern, alias or data stream */
+    const char *query;  /* query object as JSON text */
+    esd_order order;    /* by @timestamp, or by capture and frame number */
+    unsigned page_size; /* 0: ESD_PAGE_SIZE */
+    bool no_pit;        /* search_after alone, even where a PIT exists */
 } esd_search_conf;
 
 typedef struct esd_search esd_search;

@@ -126,14 +126,26 @@ static bool parse_local(const char *text, int64_t *out_ns)
 
 static int64_t unit_ns(const char *u)
 {
-    static const struct { const char *name; int64_t ns; } units[] = {
-        {"s", NS}, {"sec", NS}, {"second", NS}, {"m", 60 * NS}, {"min", 60 * NS}, {"minute", 60 * NS},
-        {"h", 3600 * NS}, {"hour", 3600 * NS}, {"d", 86400 * NS}, {"day", 86400 * NS},
-        {"w", 7 * 86400 * NS}, {"week", 7 * 86400 * NS},
+    static const struct {
+        const char *name;
+        int64_t ns;
+    } units[] = {
+        {"s", NS},
+        {"sec", NS},
+        {"second", NS},
+        {"m", 60 * NS},
+        {"min", 60 * NS},
+        {"minute", 60 * NS},
+        {"h", 3600 * NS},
+        {"hour", 3600 * NS},
+        {"d", 86400 * NS},
+        {"day", 86400 * NS},
+        {"w", 7 * 86400 * NS},
+        {"week", 7 * 86400 * NS},
     };
     size_t n = strlen(u);
     if (n > 1 && u[n - 1] == 's' && strcmp(u, "s") != 0)
-        n--;   /* plural */
+        n--; /* plural */
     for (size_t i = 0; i < G_N_ELEMENTS(units); i++)
         if (strlen(units[i].name) == n && g_ascii_strncasecmp(u, units[i].name, n) == 0)
             return units[i].ns;
@@ -145,7 +157,8 @@ static bool parse_relative(const char *text, int64_t now_ns, int64_t *out_ns)
 {
     g_autoptr(GMatchInfo) m = NULL;
     g_autoptr(GRegex) re = g_regex_new("^(?:last\\s+(\\d+)?\\s*([a-z]+)|(\\d+)\\s*([a-z]+)\\s+ago|"
-                                       "now\\s*-\\s*(\\d+)\\s*([a-z]+))$", G_REGEX_CASELESS, 0, NULL);
+                                       "now\\s*-\\s*(\\d+)\\s*([a-z]+))$",
+                                       G_REGEX_CASELESS, 0, NULL);
     if (!g_regex_match(re, text, 0, &m))
         return false;
     for (int g = 1; g <= 5; g += 2) {

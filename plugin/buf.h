@@ -15,11 +15,11 @@
 #include <string.h>
 
 typedef struct esbuf {
-    char *data;     /* always NUL-terminated when non-NULL */
+    char *data; /* always NUL-terminated when non-NULL */
     size_t len;
-    size_t cap;     /* allocated bytes, excluding the NUL */
-    size_t limit;   /* len never exceeds this */
-    bool error;     /* set by an append that hit the limit or failed to grow */
+    size_t cap;   /* allocated bytes, excluding the NUL */
+    size_t limit; /* len never exceeds this */
+    bool error;   /* set by an append that hit the limit or failed to grow */
 } esbuf;
 
 void esbuf_init(esbuf *b, size_t initial, size_t limit);

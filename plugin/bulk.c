@@ -47,7 +47,7 @@ void es_batch_item(const es_batch *b, uint32_t i, const char **p, size_t *len)
 }
 
 struct es_batcher {
-    GMutex lock;          /* guards cur against the sender's timer */
+    GMutex lock; /* guards cur against the sender's timer */
     es_batch *cur;
     es_batcher_limits lim;
     es_queue *q;

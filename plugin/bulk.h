@@ -21,13 +21,13 @@
 
 typedef struct es_batch {
     esbuf body;
-    uint32_t *items;        /* byte offset of each item in body */
+    uint32_t *items; /* byte offset of each item in body */
     uint32_t n_items;
     uint32_t cap_items;
-    int64_t created_us;     /* monotonic time of the first item */
-    unsigned attempt;       /* send attempts so far */
-    int64_t not_before_us;  /* earliest monotonic time of the next attempt */
-    uint64_t spool_id;      /* the spool file it was read from, or 0 */
+    int64_t created_us;    /* monotonic time of the first item */
+    unsigned attempt;      /* send attempts so far */
+    int64_t not_before_us; /* earliest monotonic time of the next attempt */
+    uint64_t spool_id;     /* the spool file it was read from, or 0 */
 } es_batch;
 
 /* A batch whose body may grow to `limit` bytes. */
@@ -42,10 +42,10 @@ bool es_batch_append(es_batch *b, const char *item, size_t len);
 void es_batch_item(const es_batch *b, uint32_t i, const char **p, size_t *len);
 
 typedef struct es_batcher_limits {
-    size_t max_bytes;     /* seal once the body reaches this size */
-    unsigned max_docs;    /* seal at this many items */
-    int64_t max_age_us;   /* seal when the first item is this old */
-    size_t max_item;      /* largest single item accepted */
+    size_t max_bytes;   /* seal once the body reaches this size */
+    unsigned max_docs;  /* seal at this many items */
+    int64_t max_age_us; /* seal when the first item is this old */
+    size_t max_item;    /* largest single item accepted */
 } es_batcher_limits;
 
 typedef struct es_batcher es_batcher;
@@ -55,10 +55,10 @@ es_batcher *es_batcher_new(const es_batcher_limits *lim, es_queue *q);
 void es_batcher_free(es_batcher *b);
 
 typedef enum {
-    ES_ADD_OK,          /* added to the current batch */
-    ES_ADD_QUEUED,      /* added, and a sealed batch went to the queue */
-    ES_ADD_TOO_LARGE,   /* item larger than max_item: not added */
-    ES_ADD_CLOSED,      /* queue closed (or deadline passed): item and batch lost */
+    ES_ADD_OK,        /* added to the current batch */
+    ES_ADD_QUEUED,    /* added, and a sealed batch went to the queue */
+    ES_ADD_TOO_LARGE, /* item larger than max_item: not added */
+    ES_ADD_CLOSED,    /* queue closed (or deadline passed): item and batch lost */
 } es_add_result;
 
 /* Adds one item; when that seals the current batch, pushes it to the queue,

@@ -118,7 +118,7 @@ char *es_cmdline_source(char **argv, bool *is_file)
                 g_ptr_array_add(ifaces, (char *)v);
         } else if (a[0] == '-' && a[1] && strchr("XoYRfwcsaBbCDeEFGHjJKlmMNOTuz", a[1]) && !a[2] &&
                    argv[i + 1]) {
-            i++;   /* skip the argument of an option that takes one (if any: fuzz_cmdline) */
+            i++; /* skip the argument of an option that takes one (if any: fuzz_cmdline) */
         }
     }
     char *out = NULL;
@@ -148,7 +148,7 @@ bool es_cmdline_quiet(char **argv)
                 return true;
             if (strchr(with_arg, *c)) {
                 if (!c[1])
-                    i++;   /* its argument is the next word */
+                    i++; /* its argument is the next word */
                 break;
             }
         }

@@ -21,7 +21,7 @@
 char **es_cmdline_argv(void);
 
 typedef struct es_xopt {
-    char *name;    /* setting name without "es." */
+    char *name; /* setting name without "es." */
     char *value;
 } es_xopt;
 

@@ -40,7 +40,7 @@ static inline uint32_t es_fv_ipv4(fvalue_t *fv)
 #if ES_WSV >= 40400
     return fvalue_get_ipv4(fv)->addr;
 #else
-    return g_ntohl(fvalue_get_uinteger(fv));  /* network order before 4.4 */
+    return g_ntohl(fvalue_get_uinteger(fv)); /* network order before 4.4 */
 #endif
 }
 

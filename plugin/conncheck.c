@@ -18,10 +18,12 @@ static void describe_transport(GString *out, const es_http_result *res)
 {
     if (res->refused)
         g_string_append_printf(out, "PROBLEM %s: TLS: %s (see es.ca_file, es.ca_fingerprint, "
-                               "es.tls_verify)\n", res->node, res->error);
+                                    "es.tls_verify)\n",
+                               res->node, res->error);
     else
         g_string_append_printf(out, "PROBLEM %s: unreachable: %s (check es.node: host name, port, "
-                               "http or https)\n", res->node, res->error);
+                                    "http or https)\n",
+                               res->node, res->error);
 }
 
 static void describe_auth_refusal(GString *out, const es_settings *s, const es_http_result *res)
@@ -30,7 +32,8 @@ static void describe_auth_refusal(GString *out, const es_settings *s, const es_h
     char *why = es_error_summary(res->body->str, res->body->len);
     if (!who)
         g_string_append_printf(out, "PROBLEM %s: HTTP %ld: the cluster wants credentials: set es.user "
-                               "and its password, or es.api_key (%s)\n", res->node, res->status, why);
+                                    "and its password, or es.api_key (%s)\n",
+                               res->node, res->status, why);
     else
         g_string_append_printf(out, "PROBLEM %s: HTTP %ld: the credentials of %s are refused%s (%s)\n",
                                res->node, res->status, who,
@@ -57,7 +60,8 @@ static bool check_root(GString *out, es_http *h, const es_settings *s, unsigned 
     if (res.status != 200 || !es_server_parse(res.body->str, res.body->len, &info, NULL)) {
         char *why = es_error_summary(res.body->str, res.body->len);
         g_string_append_printf(out, "PROBLEM %s: HTTP %ld to GET /, not an Elasticsearch or OpenSearch "
-                               "node (%s)\n", res.node, res.status, why);
+                                    "node (%s)\n",
+                               res.node, res.status, why);
         g_free(why);
         return false;
     }
@@ -93,7 +97,8 @@ static void check_blocks(GString *out, es_http *h, const es_settings *s, unsigne
     const char *block = block_in(&res, "cluster");
     if (block) {
         g_string_append_printf(out, "  PROBLEM read-only: the cluster has cluster.blocks.%.*s set: "
-                               "documents are refused\n", (int)strcspn(block, "\""), block);
+                                    "documents are refused\n",
+                               (int)strcspn(block, "\""), block);
         return;
     }
     char *glob = es_index_glob(es_settings_target(s));
@@ -102,7 +107,8 @@ static void check_blocks(GString *out, es_http *h, const es_settings *s, unsigne
     block = block_in(&res, "index");
     if (block)
         g_string_append_printf(out, "  PROBLEM read-only: an index of %s has index.blocks.%.*s set: "
-                               "documents are refused\n", glob, (int)strcspn(block, "\""), block);
+                                    "documents are refused\n",
+                               glob, (int)strcspn(block, "\""), block);
     else
         g_string_append_printf(out, "  writable: no read-only block on the cluster or %s\n", glob);
     g_free(path);
@@ -134,7 +140,7 @@ static char *template_patterns(const char *body)
 static void describe_template(GString *out, const es_settings *s, const char *name, const char *body,
                               es_schema *schema)
 {
-    char *want = es_index_glob(es_settings_target(s));   /* as es_template_body() writes it */
+    char *want = es_index_glob(es_settings_target(s)); /* as es_template_body() writes it */
     char *have = template_patterns(body);
     if (g_strcmp0(have, want) == 0)
         g_string_append_printf(out, "  template %s: present, %zu fields\n", name, es_schema_fields(schema));
@@ -153,10 +159,9 @@ static void check_template(GString *out, es_http *h, const es_settings *s, unsig
     es_http_request(h, "GET", path, NULL, 0, timeout_s, &res);
     es_schema *schema = es_schema_new();
     if (!res.transport_error && res.status == 200) {
-        es_template_seed(res.body->str, res.body->len, schema);   /* its fields, if it has any */
+        es_template_seed(res.body->str, res.body->len, schema); /* its fields, if it has any */
         describe_template(out, s, name, res.body->str, schema);
-    }
-    else if (!res.transport_error && res.status == 404)
+    } else if (!res.transport_error && res.status == 404)
         g_string_append_printf(out, "  template %s: missing%s\n", name,
                                s->template ? " (the first export installs it)" : " and es.template is off");
     else

@@ -18,7 +18,7 @@
 struct es_deadletter {
     char *dir, *path;
     FILE *f;
-    bool failed;              /* could not create the file: stop trying */
+    bool failed; /* could not create the file: stop trying */
     uint64_t max_bytes, bytes, written, lost;
     esbuf line;
 };

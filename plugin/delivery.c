@@ -28,7 +28,7 @@ int64_t es_backoff_us(unsigned attempt, unsigned retry_after_s, unsigned retry_m
     int64_t max = (int64_t)retry_max_s * G_USEC_PER_SEC;
     if (d > max)
         d = max;
-    d = d / 2 + g_rand_int_range(rand, 0, (gint32)(d / 2) + 1);   /* jitter */
+    d = d / 2 + g_rand_int_range(rand, 0, (gint32)(d / 2) + 1); /* jitter */
     if ((int64_t)retry_after_s * G_USEC_PER_SEC > d)
         d = (int64_t)retry_after_s * G_USEC_PER_SEC;
     return d;

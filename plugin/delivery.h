@@ -25,11 +25,11 @@
 /* What a whole-request answer asks for. */
 typedef enum {
     ES_ANSWER_OK,
-    ES_ANSWER_AWAY,     /* 429, 502-504, a read-only block: wait (or spool) and send again */
-    ES_ANSWER_RETRY,    /* another 5xx: a few more attempts */
-    ES_ANSWER_SPLIT,    /* 413: too large, send in halves */
-    ES_ANSWER_AUTH,     /* 401, 403: credentials or privileges */
-    ES_ANSWER_REJECT,   /* refused for good */
+    ES_ANSWER_AWAY,   /* 429, 502-504, a read-only block: wait (or spool) and send again */
+    ES_ANSWER_RETRY,  /* another 5xx: a few more attempts */
+    ES_ANSWER_SPLIT,  /* 413: too large, send in halves */
+    ES_ANSWER_AUTH,   /* 401, 403: credentials or privileges */
+    ES_ANSWER_REJECT, /* refused for good */
 } es_answer_kind;
 
 /* The answer to a bulk request of n_items documents, sent attempt times

@@ -30,13 +30,16 @@ bool es_server_parse(const char *body, size_t len, es_server_info *out, GError *
     bool ok = false;
     JsonObject *o = JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
     JsonObject *v = o && json_object_has_member(o, "version") ?
-        json_object_get_object_member(o, "version") : NULL;
+                        json_object_get_object_member(o, "version") :
+                        NULL;
     const char *number = v && json_object_has_member(v, "number") ?
-        json_object_get_string_member(v, "number") : NULL;
+                             json_object_get_string_member(v, "number") :
+                             NULL;
     if (number && sscanf(number, "%d.%d", &out->major, &out->minor) == 2) {
         g_strlcpy(out->version, number, sizeof out->version);
         const char *dist = json_object_has_member(v, "distribution") ?
-            json_object_get_string_member(v, "distribution") : NULL;
+                               json_object_get_string_member(v, "distribution") :
+                               NULL;
         out->opensearch = dist && strcmp(dist, "opensearch") == 0;
         ok = true;
     } else {
@@ -134,7 +137,7 @@ bool es_bulk_response_all_ok(const char *body, size_t len, uint32_t n_items)
     while ((p = g_strstr_len(p, end - p, key))) {
         p = skip_ws(p + sizeof key - 1, end);
         if (p == end || *p != ':')
-            continue;   /* a "status" string (an index of that name), not a member */
+            continue; /* a "status" string (an index of that name), not a member */
         if (!(p = ok_status(p + 1, end)) || ++seen > n_items)
             return false;
     }
@@ -219,7 +222,8 @@ bool es_error_is_block(const char *body, size_t len)
         JsonNode *e = json_object_get_member(json_node_get_object(root), "error");
         if (e && JSON_NODE_HOLDS_OBJECT(e))
             block = g_strcmp0(json_object_get_string_member_with_default(json_node_get_object(e), "type",
-                                                                         NULL), "cluster_block_exception") == 0;
+                                                                         NULL),
+                              "cluster_block_exception") == 0;
     }
     if (root)
         json_node_unref(root);

@@ -31,7 +31,7 @@
 #include "stats.h"
 #include "timefmt.h"
 
-#define MAX_ITEM (32u << 20)   /* largest bulk item (action + document) */
+#define MAX_ITEM (32u << 20) /* largest bulk item (action + document) */
 
 /* A member name encoded as a JSON string, with its length. */
 typedef struct ekey {
@@ -50,16 +50,16 @@ typedef struct pipeline {
     es_sender *sender;
     es_schema *schema;
     es_flattener *flat;
-    es_progress *progress;    /* tshark on a terminal: the live line */
+    es_progress *progress; /* tshark on a terminal: the live line */
     es_name_style style;
     esbuf rec;
     int64_t started_us;
-    bool failed;              /* could not start: frames are counted as dropped */
+    bool failed; /* could not start: frames are counted as dropped */
     /* metadata member names, encoded as JSON strings */
     ekey k_capture, k_capture_id, k_host, k_frame, k_linktype, k_caplen, k_raw;
-    ekey k_net_type, k_net_transport, k_net_protocol, k_dataset;   /* ECS; .s NULL when off */
-    ekey k_col_info, k_col_protocol;                                /* es.columns; .s NULL when off */
-    int proto_data, proto_ip, proto_ipv6, proto_transport[8];   /* ECS layers, -1 if absent */
+    ekey k_net_type, k_net_transport, k_net_protocol, k_dataset; /* ECS; .s NULL when off */
+    ekey k_col_info, k_col_protocol;                             /* es.columns; .s NULL when off */
+    int proto_data, proto_ip, proto_ipv6, proto_transport[8];    /* ECS layers, -1 if absent */
     /* index name of the last second seen */
     gint64 index_secs;
     char index[256];
@@ -68,20 +68,20 @@ typedef struct pipeline {
 static struct {
     char **argv;
     bool gui;
-    es_settings wanted;        /* the settings configured; a pipeline starts with them */
+    es_settings wanted; /* the settings configured; a pipeline starts with them */
     bool enabled;
     bool tap_on;
-    char *filter;             /* display filter set on the tap */
-    pipeline *pipeline;       /* NULL until the first frame */
+    char *filter;       /* display filter set on the tap */
+    pipeline *pipeline; /* NULL until the first frame */
 
     /* the capture being read */
     bool capid_known;
     char capid[ES_CAPID_LEN + 1];
-    char *source;             /* file name or interfaces */
+    char *source; /* file name or interfaces */
     /* frames exported from that capture: Wireshark re-runs taps on every
      * filter change, and those frames need not be sent again */
     char exported_capid[ES_CAPID_LEN + 1];
-    GByteArray *exported;     /* bit per frame number */
+    GByteArray *exported; /* bit per frame number */
 
     GHashTable *linktype_of_encap;
     char host[256];
@@ -128,9 +128,17 @@ void es_export_fail(const char *msg)
     exit(1);
 }
 
-static const struct { const char *proto, *ecs; } ecs_transports[] = {
-    {"tcp", "tcp"}, {"udp", "udp"}, {"sctp", "sctp"}, {"icmp", "icmp"},
-    {"icmpv6", "ipv6-icmp"}, {"igmp", "igmp"}, {"gre", "gre"}, {"esp", "esp"},
+static const struct {
+    const char *proto, *ecs;
+} ecs_transports[] = {
+    {"tcp", "tcp"},
+    {"udp", "udp"},
+    {"sctp", "sctp"},
+    {"icmp", "icmp"},
+    {"icmpv6", "ipv6-icmp"},
+    {"igmp", "igmp"},
+    {"gre", "gre"},
+    {"esp", "esp"},
 };
 
 /* The protocol ids write_ecs() compares a frame's layers with, looked up

@@ -32,12 +32,12 @@ void es_export_configure(const es_settings *s, bool enabled);
 /* The exporter as a status display shows it (GUI thread).  The pointers
  * stay valid until the next call into this module. */
 typedef struct es_export_state {
-    bool enabled;                 /* the preferences (or -X) turn export on */
-    const es_settings *settings;  /* what the running pipeline, else the next one, uses */
-    es_stats *stats;              /* NULL before the first frame */
-    es_sender *sender;            /* NULL for a pipeline that could not start */
-    double seconds;               /* since the pipeline started */
-    const char *capture;          /* the capture's name, NULL before its first frame */
+    bool enabled;                /* the preferences (or -X) turn export on */
+    const es_settings *settings; /* what the running pipeline, else the next one, uses */
+    es_stats *stats;             /* NULL before the first frame */
+    es_sender *sender;           /* NULL for a pipeline that could not start */
+    double seconds;              /* since the pipeline started */
+    const char *capture;         /* the capture's name, NULL before its first frame */
     const char *capture_id;
 } es_export_state;
 

@@ -14,18 +14,19 @@
 #include "timefmt.h"
 
 /* key_of_hf values below zero */
-#define K_UNKNOWN  (-1)   /* not looked at yet */
-#define K_SKIP     (-2)   /* excluded: left out with its subtree */
-#define K_NOVALUE  (-3)   /* no value (protocol, label): children still walked */
+#define K_UNKNOWN (-1) /* not looked at yet */
+#define K_SKIP (-2)    /* excluded: left out with its subtree */
+#define K_NOVALUE (-3) /* no value (protocol, label): children still walked */
 
 /* How a member's values are written.  Fields registered more than once under
  * one name may have different types; if they disagree on the JSON kind, all
  * are written as strings so one name never holds numbers in one document and
  * strings in the next. */
-typedef enum { KIND_NATIVE, KIND_STRING } value_kind;
+typedef enum { KIND_NATIVE,
+               KIND_STRING } value_kind;
 
 typedef struct key {
-    char *encoded;      /* "name" as a JSON string, quotes included */
+    char *encoded; /* "name" as a JSON string, quotes included */
     size_t len;
     value_kind kind;
     es_map_class cls;
@@ -41,40 +42,43 @@ typedef struct key {
 typedef struct entry {
     field_info *fi;
     int32_t key;
-    int32_t next;       /* next entry of the same key in this frame, or -1 */
+    int32_t next; /* next entry of the same key in this frame, or -1 */
 } entry;
 
 struct es_flattener {
     es_name_style style;
     es_schema *schema;
     unsigned max_bytes;
-    bool resolved;          /* keep renderings of other fields as names */
-    GHashTable *include;    /* protocol names, NULL: all */
-    char **exclude;         /* field-name prefixes */
-    const char *const *keep;/* field-name prefixes with a value (core profile), NULL: all */
+    bool resolved;           /* keep renderings of other fields as names */
+    GHashTable *include;     /* protocol names, NULL: all */
+    char **exclude;          /* field-name prefixes */
+    const char *const *keep; /* field-name prefixes with a value (core profile), NULL: all */
     bool ecs;
-    bool columns;           /* the exporter writes _ws.col.*: never from the tree */
+    bool columns; /* the exporter writes _ws.col.*: never from the tree */
     bool value_names;
 
-    int32_t *key_of_hf;     /* by header_field_info id */
+    int32_t *key_of_hf; /* by header_field_info id */
     size_t n_hf;
-    GArray *keys;           /* of key */
-    GHashTable *key_by_name;/* member name -> key index + 1 */
-    GHashTable *copies;     /* (source key << 32 | target key) registered */
-    GArray *candidates;     /* this frame's unregistered repeats, as pairs */
+    GArray *keys;            /* of key */
+    GHashTable *key_by_name; /* member name -> key index + 1 */
+    GHashTable *copies;      /* (source key << 32 | target key) registered */
+    GArray *candidates;      /* this frame's unregistered repeats, as pairs */
 
     /* per frame, reused: */
     entry *ent;
     size_t n_ent, cap_ent;
-    uint32_t *stamp;        /* by key: frame generation that saw it */
-    int32_t *head, *tail;   /* by key: first and last entry this frame */
+    uint32_t *stamp;      /* by key: frame generation that saw it */
+    int32_t *head, *tail; /* by key: first and last entry this frame */
     size_t cap_keys;
     uint32_t gen;
     char scratch[64];
 };
 
 /* The JSON kind a field type is written as. */
-typedef enum { JK_NONE, JK_NUMBER, JK_BOOL, JK_STRING } json_kind;
+typedef enum { JK_NONE,
+               JK_NUMBER,
+               JK_BOOL,
+               JK_STRING } json_kind;
 
 static json_kind json_kind_of(enum ftenum t)
 {
@@ -163,11 +167,18 @@ static bool under_prefix(const char *const *prefixes, const char *abbrev)
 
 /* Elastic Common Schema fields fed from Wireshark's by copy_to: indexed
  * and searchable under both names, carried once in the document. */
-static const struct { const char *field, *ecs; } ecs_copies[] = {
-    {"ip.src", "source.ip"}, {"ipv6.src", "source.ip"},
-    {"ip.dst", "destination.ip"}, {"ipv6.dst", "destination.ip"},
-    {"tcp.srcport", "source.port"}, {"udp.srcport", "source.port"}, {"sctp.srcport", "source.port"},
-    {"tcp.dstport", "destination.port"}, {"udp.dstport", "destination.port"},
+static const struct {
+    const char *field, *ecs;
+} ecs_copies[] = {
+    {"ip.src", "source.ip"},
+    {"ipv6.src", "source.ip"},
+    {"ip.dst", "destination.ip"},
+    {"ipv6.dst", "destination.ip"},
+    {"tcp.srcport", "source.port"},
+    {"udp.srcport", "source.port"},
+    {"sctp.srcport", "source.port"},
+    {"tcp.dstport", "destination.port"},
+    {"udp.dstport", "destination.port"},
     {"sctp.dstport", "destination.port"},
     {"frame.len", "network.bytes"},
 };
@@ -175,9 +186,21 @@ static const struct { const char *field, *ecs; } ecs_copies[] = {
 /* Long strings people search by word ("Mozilla", "example"): a keyword for
  * exact match and aggregations, plus a text sub-field (NAME.text). */
 static const char *const search_text[] = {
-    "http.user_agent", "http.request.uri", "http.request.full_uri", "http.host", "http.referer",
-    "http.server", "dns.qry.name", "dns.resp.name", "dns.cname", "tls.handshake.extensions_server_name",
-    "imf.subject", "smtp.req.parameter", "sip.from.addr", "sip.to.addr", "_ws.expert.message",
+    "http.user_agent",
+    "http.request.uri",
+    "http.request.full_uri",
+    "http.host",
+    "http.referer",
+    "http.server",
+    "dns.qry.name",
+    "dns.resp.name",
+    "dns.cname",
+    "tls.handshake.extensions_server_name",
+    "imf.subject",
+    "smtp.req.parameter",
+    "sip.from.addr",
+    "sip.to.addr",
+    "_ws.expert.message",
     "frame.protocols",
 };
 
@@ -237,7 +260,7 @@ static int32_t triage(es_flattener *f, const header_field_info *hf)
     if (!hf->abbrev || !*hf->abbrev || under_prefix((const char *const *)f->exclude, hf->abbrev))
         return K_SKIP;
     if (strcmp(hf->abbrev, "frame.number") == 0 || strcmp(hf->abbrev, "frame.cap_len") == 0)
-        return K_SKIP;   /* the exporter's metadata carries them */
+        return K_SKIP; /* the exporter's metadata carries them */
     /* Wireshark 4.2+ registers its columns as fields; the exporter writes
      * them from the packet's columns, once. */
     if (f->columns && (strcmp(hf->abbrev, ES_COL_INFO) == 0 || strcmp(hf->abbrev, ES_COL_PROTOCOL) == 0))
@@ -270,10 +293,23 @@ static bool has_value_names(const header_field_info *hf)
     if (!hf->strings || (hf->display & BASE_UNIT_STRING) || FIELD_DISPLAY(hf->display) == BASE_CUSTOM)
         return false;
     switch (hf->type) {
-    case FT_CHAR: case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32:
-    case FT_UINT40: case FT_UINT48: case FT_UINT56: case FT_UINT64:
-    case FT_INT8: case FT_INT16: case FT_INT24: case FT_INT32:
-    case FT_INT40: case FT_INT48: case FT_INT56: case FT_INT64:
+    case FT_CHAR:
+    case FT_UINT8:
+    case FT_UINT16:
+    case FT_UINT24:
+    case FT_UINT32:
+    case FT_UINT40:
+    case FT_UINT48:
+    case FT_UINT56:
+    case FT_UINT64:
+    case FT_INT8:
+    case FT_INT16:
+    case FT_INT24:
+    case FT_INT32:
+    case FT_INT40:
+    case FT_INT48:
+    case FT_INT56:
+    case FT_INT64:
         return true;
     default:
         return false;
@@ -321,7 +357,7 @@ static int32_t name_key_for(es_flattener *f, const char *abbrev)
     static const char *const suffixes[] = {".name", ".value_name"};
     for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
         char *dotted = g_strconcat(abbrev, suffixes[i], NULL);
-        if (under_prefix((const char *const *)f->exclude, dotted)) {   /* es.exclude=dns.flags.rcode.name */
+        if (under_prefix((const char *const *)f->exclude, dotted)) { /* es.exclude=dns.flags.rcode.name */
             g_free(dotted);
             return -1;
         }
@@ -420,7 +456,7 @@ static bool typed_twin(const field_info *a, const field_info *b)
            !is_text(a->hfinfo->type) && json_kind_of(a->hfinfo->type) != JK_NONE;
 }
 
-#define RECENT 4   /* siblings a rendering is looked for among */
+#define RECENT 4 /* siblings a rendering is looked for among */
 
 /* A generated or hidden text field over exactly the bytes of a typed field
  * just before it (its parent or a recent sibling) is a rendering of that
@@ -446,25 +482,44 @@ static bool same_value(field_info *a, field_info *b)
     size_t la, lb;
     const uint8_t *pa, *pb;
     switch (a->hfinfo->type) {
-    case FT_BOOLEAN: case FT_UINT40: case FT_UINT48: case FT_UINT56: case FT_UINT64:
+    case FT_BOOLEAN:
+    case FT_UINT40:
+    case FT_UINT48:
+    case FT_UINT56:
+    case FT_UINT64:
     case FT_EUI64:
         return fvalue_get_uinteger64(x) == fvalue_get_uinteger64(y);
-    case FT_CHAR: case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32:
+    case FT_CHAR:
+    case FT_UINT8:
+    case FT_UINT16:
+    case FT_UINT24:
+    case FT_UINT32:
     case FT_FRAMENUM:
         return fvalue_get_uinteger(x) == fvalue_get_uinteger(y);
-    case FT_INT8: case FT_INT16: case FT_INT24: case FT_INT32:
+    case FT_INT8:
+    case FT_INT16:
+    case FT_INT24:
+    case FT_INT32:
         return fvalue_get_sinteger(x) == fvalue_get_sinteger(y);
-    case FT_INT40: case FT_INT48: case FT_INT56: case FT_INT64:
+    case FT_INT40:
+    case FT_INT48:
+    case FT_INT56:
+    case FT_INT64:
         return fvalue_get_sinteger64(x) == fvalue_get_sinteger64(y);
     case FT_IPv4:
         return es_fv_ipv4(x) == es_fv_ipv4(y);
     case FT_IPv6:
         return memcmp(es_fv_ipv6(x), es_fv_ipv6(y), 16) == 0;
-    case FT_ETHER: case FT_BYTES: case FT_UINT_BYTES:
+    case FT_ETHER:
+    case FT_BYTES:
+    case FT_UINT_BYTES:
         pa = es_fv_bytes(x, &la);
         pb = es_fv_bytes(y, &lb);
         return la == lb && memcmp(pa, pb, la) == 0;
-    case FT_STRING: case FT_STRINGZ: case FT_UINT_STRING: case FT_STRINGZPAD:
+    case FT_STRING:
+    case FT_STRINGZ:
+    case FT_UINT_STRING:
+    case FT_STRINGZPAD:
     case FT_STRINGZTRUNC:
         pa = (const uint8_t *)es_fv_string(x, &la);
         pb = (const uint8_t *)es_fv_string(y, &lb);
@@ -645,16 +700,25 @@ static void write_integer(es_flattener *f, jsonw *w, value_kind kind, fvalue_t *
             jw_string(w, b ? "true" : "false", b ? 4 : 5);
         return;
     }
-    case FT_UINT40: case FT_UINT48: case FT_UINT56: case FT_UINT64:
+    case FT_UINT40:
+    case FT_UINT48:
+    case FT_UINT56:
+    case FT_UINT64:
         write_u64(f, w, kind, fvalue_get_uinteger64(fv));
         return;
-    case FT_INT8: case FT_INT16: case FT_INT24: case FT_INT32:
+    case FT_INT8:
+    case FT_INT16:
+    case FT_INT24:
+    case FT_INT32:
         write_i64(f, w, kind, fvalue_get_sinteger(fv));
         return;
-    case FT_INT40: case FT_INT48: case FT_INT56: case FT_INT64:
+    case FT_INT40:
+    case FT_INT48:
+    case FT_INT56:
+    case FT_INT64:
         write_i64(f, w, kind, fvalue_get_sinteger64(fv));
         return;
-    default:   /* FT_CHAR, FT_UINT8..32, FT_FRAMENUM, FT_IPXNET */
+    default: /* FT_CHAR, FT_UINT8..32, FT_FRAMENUM, FT_IPXNET */
         write_u64(f, w, kind, fvalue_get_uinteger(fv));
         return;
     }
@@ -678,8 +742,7 @@ static bool write_real(es_flattener *f, jsonw *w, value_kind kind, fvalue_t *fv,
         if (kind == KIND_NATIVE)
             jw_fixed9(w, neg, secs, ns);
         else
-            jw_string(w, f->scratch, (size_t)g_snprintf(f->scratch, sizeof f->scratch,
-                      "%s%" G_GUINT64_FORMAT ".%09u", neg ? "-" : "", secs, ns));
+            jw_string(w, f->scratch, (size_t)g_snprintf(f->scratch, sizeof f->scratch, "%s%" G_GUINT64_FORMAT ".%09u", neg ? "-" : "", secs, ns));
         return true;
     }
     double d = fvalue_get_floating(fv);
@@ -717,7 +780,7 @@ static bool write_address(es_flattener *f, jsonw *w, fvalue_t *fv, enum ftenum t
         p = es_fv_bytes(fv, &n);
         write_mac(w, p, MIN(n, 8));
         return true;
-    default: {   /* FT_EUI64 */
+    default: { /* FT_EUI64 */
         uint64_t v = fvalue_get_uinteger64(fv);
         for (int i = 0; i < 8; i++)
             b[i] = (uint8_t)(v >> (56 - 8 * i));
@@ -758,23 +821,49 @@ static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *
     const header_field_info *hf = fi->hfinfo;
     size_t len;
     switch (hf->type) {
-    case FT_BOOLEAN: case FT_CHAR: case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32:
-    case FT_FRAMENUM: case FT_IPXNET: case FT_UINT40: case FT_UINT48: case FT_UINT56: case FT_UINT64:
-    case FT_INT8: case FT_INT16: case FT_INT24: case FT_INT32:
-    case FT_INT40: case FT_INT48: case FT_INT56: case FT_INT64:
+    case FT_BOOLEAN:
+    case FT_CHAR:
+    case FT_UINT8:
+    case FT_UINT16:
+    case FT_UINT24:
+    case FT_UINT32:
+    case FT_FRAMENUM:
+    case FT_IPXNET:
+    case FT_UINT40:
+    case FT_UINT48:
+    case FT_UINT56:
+    case FT_UINT64:
+    case FT_INT8:
+    case FT_INT16:
+    case FT_INT24:
+    case FT_INT32:
+    case FT_INT40:
+    case FT_INT48:
+    case FT_INT56:
+    case FT_INT64:
         write_integer(f, w, kind, fv, hf->type);
         return true;
-    case FT_FLOAT: case FT_DOUBLE: case FT_RELATIVE_TIME: case FT_ABSOLUTE_TIME:
+    case FT_FLOAT:
+    case FT_DOUBLE:
+    case FT_RELATIVE_TIME:
+    case FT_ABSOLUTE_TIME:
         return write_real(f, w, kind, fv, hf->type);
-    case FT_STRING: case FT_STRINGZ: case FT_UINT_STRING:
-    case FT_STRINGZPAD: case FT_STRINGZTRUNC: {
+    case FT_STRING:
+    case FT_STRINGZ:
+    case FT_UINT_STRING:
+    case FT_STRINGZPAD:
+    case FT_STRINGZTRUNC: {
         const char *s = es_fv_string(fv, &len);
         jw_string(w, s, len);
         return true;
     }
-    case FT_IPv4: case FT_IPv6: case FT_ETHER: case FT_EUI64:
+    case FT_IPv4:
+    case FT_IPv6:
+    case FT_ETHER:
+    case FT_EUI64:
         return write_address(f, w, fv, hf->type);
-    case FT_BYTES: case FT_UINT_BYTES: {
+    case FT_BYTES:
+    case FT_UINT_BYTES: {
         const uint8_t *p = es_fv_bytes(fv, &len);
         jw_hex(w, p, MIN(len, f->max_bytes));
         return true;
@@ -813,8 +902,7 @@ static const char *value_name(const field_info *fi)
     if (hf->display & BASE_RANGE_STRING)
         return wide ? try_rval64_to_str(v, hf->strings) : try_rval_to_str((guint32)v, hf->strings);
     if (hf->display & BASE_EXT_STRING)
-        return hf->display & BASE_VAL64_STRING ? try_val64_to_str_ext(v, (val64_string_ext *)hf->strings)
-                                               : try_val_to_str_ext((guint32)v, (value_string_ext *)hf->strings);
+        return hf->display & BASE_VAL64_STRING ? try_val64_to_str_ext(v, (val64_string_ext *)hf->strings) : try_val_to_str_ext((guint32)v, (value_string_ext *)hf->strings);
     if (hf->display & BASE_VAL64_STRING)
         return try_val64_to_str(v, hf->strings);
     return try_val_to_str((guint32)v, hf->strings);
@@ -850,7 +938,7 @@ static void write_names(es_flattener *f, jsonw *w, const key *k, int32_t first)
 void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)
 {
     f->n_ent = 0;
-    if (++f->gen == 0) {   /* generation wrapped: forget every stamp */
+    if (++f->gen == 0) { /* generation wrapped: forget every stamp */
         memset(f->stamp, 0, f->cap_keys * sizeof *f->stamp);
         f->gen = 1;
     }

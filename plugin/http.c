@@ -12,12 +12,12 @@
 #include "tlspin.h"
 
 #define NODE_QUARANTINE_US (10 * G_USEC_PER_SEC)
-#define KEEP_RESPONSE_BUFFER (1u << 20)   /* a larger one is not kept for the next request */
+#define KEEP_RESPONSE_BUFFER (1u << 20) /* a larger one is not kept for the next request */
 
 typedef struct node {
     char *url;
     int64_t down_until_us;
-    char *ca_pem;            /* es.ca_fingerprint: the certificate of its chain that matched */
+    char *ca_pem; /* es.ca_fingerprint: the certificate of its chain that matched */
 } node;
 
 typedef struct slot {
@@ -25,12 +25,12 @@ typedef struct slot {
     bool busy;
     void *tag;
     GString *resp;
-    bool too_large;          /* the response passed ES_HTTP_MAX_RESPONSE */
+    bool too_large; /* the response passed ES_HTTP_MAX_RESPONSE */
     unsigned retry_after_s;
     char errbuf[CURL_ERROR_SIZE];
-    char early[512];         /* why the request was not sent (pin), reported by the next poll */
+    char early[512]; /* why the request was not sent (pin), reported by the next poll */
     bool early_refused;
-    GByteArray *gz;          /* compressed body, reused */
+    GByteArray *gz; /* compressed body, reused */
     size_t wire_bytes;
     node *node;
     struct curl_slist *headers;
@@ -42,13 +42,13 @@ struct es_http {
     unsigned n_nodes, next_node;
     slot *slots;
     unsigned n_slots, inflight;
-    struct libdeflate_compressor *gzip;   /* NULL: bodies go uncompressed */
+    struct libdeflate_compressor *gzip; /* NULL: bodies go uncompressed */
     unsigned timeout_s;
     char *user, *password, *api_key_header, *ca_file, *ca_dir, *client_cert, *client_key;
     char *client_key_password;
     bool tls_verify, pinned;
     uint8_t pin[ES_SHA256_LEN];
-    char **secrets;          /* es_secret_forms(): scrubbed from response bodies */
+    char **secrets; /* es_secret_forms(): scrubbed from response bodies */
 };
 
 void es_http_global_init(void)

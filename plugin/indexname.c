@@ -35,14 +35,16 @@ bool es_index_names_check(const char *index, const char *data_stream, GError **e
                          !es_index_format(data_stream, 0, sample, sizeof sample))) {
         g_set_error(err, ES_SETTINGS_ERROR, 1,
                     "es.data_stream: \"%s\" is not a valid data stream name; accepted: lowercase text "
-                    "without \\ / * ? \" < > | space , # : %%, not starting with _ - +", data_stream);
+                    "without \\ / * ? \" < > | space , # : %%, not starting with _ - +",
+                    data_stream);
         return false;
     }
     if (!es_index_format(index, 1700000000, sample, sizeof sample)) {
         g_set_error(err, ES_SETTINGS_ERROR, 1,
                     "es.index: \"%s\" does not give a valid index name; accepted: lowercase text "
                     "without \\ / * ? \" < > | space , # :, not starting with _ - +, with optional "
-                    "strftime conversions such as %%Y.%%m.%%d", index);
+                    "strftime conversions such as %%Y.%%m.%%d",
+                    index);
         return false;
     }
     return true;

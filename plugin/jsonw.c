@@ -11,11 +11,11 @@
 const char jw_hex_digits[] = "0123456789abcdef";
 
 enum {
-    ST_TOP,        /* expecting the single top-level value */
-    ST_DONE,       /* top-level value complete */
-    ST_OBJ_FIRST,  /* in an object, nothing written yet */
-    ST_OBJ,        /* in an object, after a member */
-    ST_OBJ_VALUE,  /* in an object, after a key */
+    ST_TOP,       /* expecting the single top-level value */
+    ST_DONE,      /* top-level value complete */
+    ST_OBJ_FIRST, /* in an object, nothing written yet */
+    ST_OBJ,       /* in an object, after a member */
+    ST_OBJ_VALUE, /* in an object, after a key */
     ST_ARR_FIRST,
     ST_ARR,
 };
@@ -78,10 +78,22 @@ static void close_container(jsonw *w, char c, uint8_t first, uint8_t other)
     esbuf_putc(w->out, c);
 }
 
-void jw_begin_object(jsonw *w) { open_container(w, '{', ST_OBJ_FIRST); }
-void jw_end_object(jsonw *w) { close_container(w, '}', ST_OBJ_FIRST, ST_OBJ); }
-void jw_begin_array(jsonw *w) { open_container(w, '[', ST_ARR_FIRST); }
-void jw_end_array(jsonw *w) { close_container(w, ']', ST_ARR_FIRST, ST_ARR); }
+void jw_begin_object(jsonw *w)
+{
+    open_container(w, '{', ST_OBJ_FIRST);
+}
+void jw_end_object(jsonw *w)
+{
+    close_container(w, '}', ST_OBJ_FIRST, ST_OBJ);
+}
+void jw_begin_array(jsonw *w)
+{
+    open_container(w, '[', ST_ARR_FIRST);
+}
+void jw_end_array(jsonw *w)
+{
+    close_container(w, ']', ST_ARR_FIRST, ST_ARR);
+}
 
 static bool key_prefix(jsonw *w)
 {

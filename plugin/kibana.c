@@ -93,7 +93,7 @@ char *es_rison_from_json(const char *json)
 /* RFC 3339 UTC with milliseconds; to_end rounds up so the last frame is in. */
 static char *iso_time(double secs, bool to_end)
 {
-    gint64 ms = (gint64)(secs * 1000);   /* capture times are after 1970 */
+    gint64 ms = (gint64)(secs * 1000); /* capture times are after 1970 */
     if (to_end && (double)ms < secs * 1000)
         ms++;
     GDateTime *t = g_date_time_new_from_unix_utc(ms / 1000);

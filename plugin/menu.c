@@ -54,7 +54,8 @@ static bool usable_settings(es_settings *s, GString *msg)
     if (menu_settings(s, &err))
         return true;
     g_string_append_printf(msg, "The settings cannot be used: %s\n"
-                           "Fix them in Edit › Preferences › Protocols › Elasticsearch Export.\n", err->message);
+                                "Fix them in Edit › Preferences › Protocols › Elasticsearch Export.\n",
+                           err->message);
     g_error_free(err);
     es_settings_clear(s);
     return false;
@@ -89,8 +90,7 @@ static void append_counts(GString *out, const es_export_state *ex)
     uint64_t docs = es_stats_get(&c->docs), frames = es_stats_get(&c->frames);
     g_string_append_printf(out, "Capture:          %s (id %s)\n", ex->capture ? ex->capture : "none yet",
                            ex->capture_id ? ex->capture_id : "-");
-    g_string_append_printf(out, "Frames seen:      %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
-                           " skipped: already exported)\n", frames, es_stats_get(&c->skipped));
+    g_string_append_printf(out, "Frames seen:      %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " skipped: already exported)\n", frames, es_stats_get(&c->skipped));
     g_string_append_printf(out, "Exported:         %" G_GUINT64_FORMAT "\n", docs);
     g_string_append_printf(out, "Indexed:          %" G_GUINT64_FORMAT "\n", es_stats_get(&c->indexed));
     g_string_append_printf(out, "Already present:  %" G_GUINT64_FORMAT "\n", es_stats_get(&c->present));
@@ -106,10 +106,9 @@ static char *status_text(void)
     es_export_state ex;
     es_export_state_get(&ex);
     GString *out = g_string_new(NULL);
-    g_string_append_printf(out, "Export:           %s\n", ex.enabled ? "on" :
-                           "off (Tools › Elasticsearch › Export now sends the open capture)");
-    g_string_append_printf(out, "Node(s):          %s\n", *ex.settings->cloud_id ? ex.settings->cloud_id :
-                           *ex.settings->node ? ex.settings->node : "not set (es.node)");
+    g_string_append_printf(out, "Export:           %s\n", ex.enabled ? "on" : "off (Tools › Elasticsearch › Export now sends the open capture)");
+    g_string_append_printf(out, "Node(s):          %s\n", *ex.settings->cloud_id ? ex.settings->cloud_id : *ex.settings->node ? ex.settings->node :
+                                                                                                                                "not set (es.node)");
     g_string_append_printf(out, "Index:            %s\n", es_settings_target(ex.settings));
     if (ex.stats)
         append_counts(out, &ex);
@@ -212,7 +211,7 @@ static void on_test_connection(gpointer data)
     if (ops->set_close_cb)
         ops->set_close_cb(tw, conncheck_closed, job);
     else
-        job->closed = true;   /* no way to learn of the close: never touch the window */
+        job->closed = true; /* no way to learn of the close: never touch the window */
     g_thread_unref(g_thread_new("es-conncheck", conncheck_main, job));
 }
 
@@ -234,8 +233,9 @@ static void on_export_now(gpointer data)
         es_export_now(&s, retap, (void *)ops);
         char *status = status_text();
         g_string_append_printf(msg, "The open capture was exported to %s.\n"
-                               "Frames exported before are skipped; documents already in the index are "
-                               "not duplicated (answered as already present).\n\n%s", s.node, status);
+                                    "Frames exported before are skipped; documents already in the index are "
+                                    "not duplicated (answered as already present).\n\n%s",
+                               s.node, status);
         g_free(status);
         es_settings_clear(&s);
     }
@@ -260,7 +260,8 @@ static df_type field_type(void *ud, const char *name)
     if (hf->type == FT_PROTOCOL)
         return DF_PROTOCOL;
     switch (es_map_class_of(hf->type)) {
-    case ES_MAP_LONG: case ES_MAP_ULONG: return DF_LONG;
+    case ES_MAP_LONG:
+    case ES_MAP_ULONG: return DF_LONG;
     case ES_MAP_DOUBLE: return DF_DOUBLE;
     case ES_MAP_BOOLEAN: return DF_BOOLEAN;
     case ES_MAP_DATE: return DF_DATE;
@@ -306,7 +307,8 @@ static char *filter_dsl(const funnel_ops_t *ops, const es_settings *s, GString *
     if (df_translate(filter, underscore, field_type, NULL, &dsl, &err))
         return dsl;
     g_string_append_printf(msg, "The display filter \"%s\" cannot be translated into a query (%s): "
-                           "Discover shows the capture's whole time range without it.\n", filter, err);
+                                "Discover shows the capture's whole time range without it.\n",
+                           filter, err);
     g_free(err);
     return NULL;
 }
@@ -339,8 +341,7 @@ static void on_open_kibana(gpointer data)
         GString *notes = g_string_new(NULL);
         char *url = kibana_url(ops, &s, notes);
         bool opened = ops->browser_open_url(url);
-        g_string_append_printf(msg, "%s\n%s\n\n%s", opened ? "Opened in the browser:" :
-                               "The browser could not be started; the address:", url, notes->str);
+        g_string_append_printf(msg, "%s\n%s\n\n%s", opened ? "Opened in the browser:" : "The browser could not be started; the address:", url, notes->str);
         g_string_free(notes, TRUE);
         g_free(url);
         es_settings_clear(&s);

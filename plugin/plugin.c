@@ -67,7 +67,7 @@ static void proto_register_es(void)
 
     es_http_global_init();
     char **argv = es_cmdline_argv();
-    es_export_init(argv);            /* first: es_export_fail() knows GUI from tshark */
+    es_export_init(argv); /* first: es_export_fail() knows GUI from tshark */
     es_prefs_read_cmdline(argv);
     register_init_routine(es_export_file_opened);
     register_shutdown_routine(es_export_shutdown);

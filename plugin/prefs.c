@@ -23,10 +23,10 @@ typedef union pref_var {
 } pref_var;
 
 static pref_var pref_vars[ES_N_OPTS_MAX];
-static char **argv_copy;                  /* the process's arguments, NULL where unknown */
-static es_settings cmdline_settings;      /* -X values over the defaults */
-static bool cmdline_seen[ES_N_OPTS_MAX];  /* which settings -X gave */
-static bool cmdline_node;                 /* es.node (or es.cloud_id) given with -X or -o */
+static char **argv_copy;                 /* the process's arguments, NULL where unknown */
+static es_settings cmdline_settings;     /* -X values over the defaults */
+static bool cmdline_seen[ES_N_OPTS_MAX]; /* which settings -X gave */
+static bool cmdline_node;                /* es.node (or es.cloud_id) given with -X or -o */
 
 /* No argument list on this platform: only the -X es.NAME:VALUE spelling
  * can be read, through epan's ex_opt store. */
@@ -165,4 +165,3 @@ void es_prefs_register(module_t *m)
         }
     }
 }
-

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #define TICK_US (G_USEC_PER_SEC / 4)
-#define SAMPLES 5              /* one second of ticks: the rate's window */
+#define SAMPLES 5 /* one second of ticks: the rate's window */
 
 struct es_progress {
     es_stats *st;
@@ -22,7 +22,7 @@ struct es_progress {
     bool stop;
     uint64_t frames[SAMPLES];
     int64_t at[SAMPLES];
-    unsigned n;                /* samples taken */
+    unsigned n; /* samples taken */
 };
 
 /* The line on the terminal, shared by the drawing thread and messages;
@@ -49,9 +49,7 @@ void es_progress_format(es_stats *st, double rate, GString *out)
     uint64_t answered = indexed + es_stats_get(&st->present) + errors;
     uint64_t docs = es_stats_get(&st->docs);
     /* What matters most first: a narrow terminal cuts the end. */
-    g_string_printf(out, "wireshark-es: %" G_GUINT64_FORMAT " frames (%.0f/s), %" G_GUINT64_FORMAT
-                    " indexed, %" G_GUINT64_FORMAT " errors, %" G_GUINT64_FORMAT " retries, %"
-                    G_GUINT64_FORMAT " queued",
+    g_string_printf(out, "wireshark-es: %" G_GUINT64_FORMAT " frames (%.0f/s), %" G_GUINT64_FORMAT " indexed, %" G_GUINT64_FORMAT " errors, %" G_GUINT64_FORMAT " retries, %" G_GUINT64_FORMAT " queued",
                     es_stats_get(&st->frames), rate, indexed, errors,
                     es_stats_get(&st->retried) + es_stats_get(&st->failures),
                     docs > answered ? docs - answered : 0);

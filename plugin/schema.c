@@ -10,9 +10,9 @@
 typedef struct field {
     char *name;
     es_map_class cls;
-    char **copy_to;     /* NULL-terminated, or NULL */
-    char *value;        /* ES_MAP_CONSTANT */
-    size_t newer;       /* index of the entry that replaces this one, or 0 */
+    char **copy_to; /* NULL-terminated, or NULL */
+    char *value;    /* ES_MAP_CONSTANT */
+    size_t newer;   /* index of the entry that replaces this one, or 0 */
 } field;
 
 struct es_schema {
@@ -44,14 +44,14 @@ es_map_class es_map_merge(es_map_class a, es_map_class b)
 typedef struct type_row {
     es_map_class cls;
     const char *type;
-    unsigned ignore_above;      /* 0: none */
-    bool told_by_ignore_above;  /* fits only a mapping with this ignore_above */
-    const char *sub_field;      /* a sub-field of type sub_type; fits only mappings with "fields" */
+    unsigned ignore_above;     /* 0: none */
+    bool told_by_ignore_above; /* fits only a mapping with this ignore_above */
+    const char *sub_field;     /* a sub-field of type sub_type; fits only mappings with "fields" */
     const char *sub_type;
-    const char *only_name;      /* fits only the field of this name */
+    const char *only_name; /* fits only the field of this name */
     bool ignore_malformed;
     const char *alias_path;
-    bool ulong_fallback;        /* ES_MAP_ULONG's row on a cluster without unsigned_long */
+    bool ulong_fallback; /* ES_MAP_ULONG's row on a cluster without unsigned_long */
 } type_row;
 
 static const type_row TYPES[] = {
@@ -264,7 +264,7 @@ void es_schema_write(es_schema *s, size_t from, size_t to, jsonw *w)
     for (size_t i = from; i < to && i < s->fields->len; i++) {
         const field *f = &g_array_index(s->fields, field, i);
         if (f->newer && f->newer < to)
-            continue;   /* a later entry in this range says more */
+            continue; /* a later entry in this range says more */
         jw_key(w, f->name);
         jw_begin_object(w);
         map_members(w, f->cls, s->lacks);

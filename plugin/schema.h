@@ -21,22 +21,22 @@
 
 /* How a field is mapped; see es_map_property() for each one's mapping. */
 typedef enum {
-    ES_MAP_NONE,      /* no value (protocols, labels) */
-    ES_MAP_LONG,      /* signed and unsigned integers up to 63 bits */
-    ES_MAP_ULONG,     /* unsigned 64-bit integers */
-    ES_MAP_DOUBLE,    /* floats, relative times (seconds) */
+    ES_MAP_NONE,   /* no value (protocols, labels) */
+    ES_MAP_LONG,   /* signed and unsigned integers up to 63 bits */
+    ES_MAP_ULONG,  /* unsigned 64-bit integers */
+    ES_MAP_DOUBLE, /* floats, relative times (seconds) */
     ES_MAP_BOOLEAN,
-    ES_MAP_DATE,      /* absolute times, RFC 3339 with nanoseconds */
-    ES_MAP_TIMESTAMP, /* @timestamp: like DATE, always valid (data streams
+    ES_MAP_DATE,        /* absolute times, RFC 3339 with nanoseconds */
+    ES_MAP_TIMESTAMP,   /* @timestamp: like DATE, always valid (data streams
                          refuse ignore_malformed on it) */
-    ES_MAP_IP,        /* IPv4 and IPv6 addresses */
-    ES_MAP_KEYWORD,   /* strings, MAC addresses, OIDs, GUIDs, ... */
-    ES_MAP_SEARCH_TEXT,/* a keyword with a "text" sub-field for word search
+    ES_MAP_IP,          /* IPv4 and IPv6 addresses */
+    ES_MAP_KEYWORD,     /* strings, MAC addresses, OIDs, GUIDs, ... */
+    ES_MAP_SEARCH_TEXT, /* a keyword with a "text" sub-field for word search
                          (http.user_agent, dns.qry.name, ...) */
-    ES_MAP_BYTES,     /* byte arrays as hex */
-    ES_MAP_BINARY,    /* base64 (the raw frame) */
-    ES_MAP_TIME_ALIAS,/* another name for @timestamp (frame.time) */
-    ES_MAP_CONSTANT,  /* one value for every document, kept in the mapping */
+    ES_MAP_BYTES,       /* byte arrays as hex */
+    ES_MAP_BINARY,      /* base64 (the raw frame) */
+    ES_MAP_TIME_ALIAS,  /* another name for @timestamp (frame.time) */
+    ES_MAP_CONSTANT,    /* one value for every document, kept in the mapping */
 } es_map_class;
 
 /* Mapping types and settings a cluster may lack (Elasticsearch without its
@@ -51,7 +51,7 @@ typedef enum {
     ES_LACKS_UNSIGNED_LONG = 1 << 0,
     ES_LACKS_CONSTANT_KEYWORD = 1 << 1,
     ES_LACKS_ILM = 1 << 2,
-    ES_LACKS_DATA_STREAM = 1 << 3,   /* Elasticsearch 7 without x-pack */
+    ES_LACKS_DATA_STREAM = 1 << 3, /* Elasticsearch 7 without x-pack */
 } es_lack;
 
 /* The class of a field registered under several types: the one that

@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#define _GNU_SOURCE   /* memmem */
+#define _GNU_SOURCE /* memmem */
 #include "secrets.h"
 
 #include <arpa/inet.h>
@@ -114,7 +114,7 @@ char *es_api_key_encoded(const char *key, GError **err)
 
 char *es_api_key_id(const char *key)
 {
-    char *k = g_strstrip(g_strdup(key));   /* as es_api_key_encoded() reads it */
+    char *k = g_strstrip(g_strdup(key)); /* as es_api_key_encoded() reads it */
     char *plain = strchr(k, ':') ? g_strdup(k) : base64_text(k);
     wipe(&k);
     /* Either form, the same answer: no id that is not text (fuzz_secrets). */
@@ -172,7 +172,8 @@ bool es_secrets_parse(const char *text, size_t len, const char *path, es_secrets
         if (!field) {
             g_set_error(err, ES_SETTINGS_ERROR, 1,
                         "es.secrets_file: %s line %u: expected KEY=VALUE with KEY one of user, password, "
-                        "api_key, client_key_password", path, i + 1);
+                        "api_key, client_key_password",
+                        path, i + 1);
             ok = false;
             continue;
         }
@@ -200,12 +201,13 @@ bool es_secrets_read(const char *path, es_secrets *out, GError **err)
             close(fd);
         return false;
     }
-    const char *why = !S_ISREG(st.st_mode) ? "is not a regular file"
-                      : (st.st_mode & 077) ? "can be read or written by other users"
-                      : st.st_size > SECRETS_FILE_MAX ? "is larger than 64 KiB" : NULL;
+    const char *why = !S_ISREG(st.st_mode) ? "is not a regular file" : (st.st_mode & 077)        ? "can be read or written by other users" :
+                                                                   st.st_size > SECRETS_FILE_MAX ? "is larger than 64 KiB" :
+                                                                                                   NULL;
     if (why) {
         g_set_error(err, ES_SETTINGS_ERROR, 1, "es.secrets_file: %s %s (mode %04o); it must be a file only "
-                    "its owner can read: chmod 600 %s", path, why, (unsigned)(st.st_mode & 07777), path);
+                                               "its owner can read: chmod 600 %s",
+                    path, why, (unsigned)(st.st_mode & 07777), path);
         close(fd);
         return false;
     }

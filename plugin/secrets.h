@@ -38,8 +38,8 @@ char *es_api_key_id(const char *key);
 char *es_credentials_identity(const char *user, const char *api_key);
 
 typedef struct es_secrets {
-    char *user, *password, *api_key;   /* NULL when the file does not set them */
-    char *client_key_password;         /* passphrase of an encrypted es.client_key */
+    char *user, *password, *api_key; /* NULL when the file does not set them */
+    char *client_key_password;       /* passphrase of an encrypted es.client_key */
 } es_secrets;
 
 /* Parses key=value lines (user, password, api_key, client_key_password;

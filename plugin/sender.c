@@ -28,28 +28,28 @@ struct es_sender {
     es_stats *stats;
     char *target;
 
-    es_http *http;            /* HTTP sinks */
-    es_deadletter *dead;      /* HTTP sinks: what did not get in, and why */
-    es_spool *spool;          /* HTTP sinks: batches waiting on disk */
-    bool live;                /* live capture: never hold the tap, spool instead */
-    FILE *out;                /* file and stdout sinks */
-    bool prepared;            /* cluster inspected */
+    es_http *http;       /* HTTP sinks */
+    es_deadletter *dead; /* HTTP sinks: what did not get in, and why */
+    es_spool *spool;     /* HTTP sinks: batches waiting on disk */
+    bool live;           /* live capture: never hold the tap, spool instead */
+    FILE *out;           /* file and stdout sinks */
+    bool prepared;       /* cluster inspected */
     es_server_info info;
-    size_t mapped;            /* schema fields already in the template and indices */
+    size_t mapped; /* schema fields already in the template and indices */
     es_name_style style;
     int64_t prepare_not_before_us;
-    bool fatal;               /* e.g. authentication refused: stop trying */
-    char *stop_reason;        /* why, for the dead letters and the summary */
+    bool fatal;        /* e.g. authentication refused: stop trying */
+    char *stop_reason; /* why, for the dead letters and the summary */
 
-    GQueue retry;             /* es_batch*, waiting for their not_before_us */
-    es_batch *lookahead;      /* popped while waiting (file sinks) */
+    GQueue retry;        /* es_batch*, waiting for their not_before_us */
+    es_batch *lookahead; /* popped while waiting (file sinks) */
 
     GThread *thread;
-    GMutex lock;              /* guards stopping and deadline */
+    GMutex lock; /* guards stopping and deadline */
     bool stopping;
     int64_t deadline_us;
     int64_t last_warn_us;
-    char *last_warn;          /* the last message, repeated only after WARN_INTERVAL_US */
+    char *last_warn; /* the last message, repeated only after WARN_INTERVAL_US */
     GRand *rand;
 
     /* What es_sender_state_get() reads from other threads: the sender's own
@@ -223,13 +223,16 @@ static void auth_refused(es_sender *s, const es_http_result *res)
     char *who = es_credentials_identity(s->settings.user, s->settings.api_key);
     if (!who)
         warn(s, false, "%s wants credentials (HTTP %ld, %s): set es.user with its password (ES_PASSWORD or "
-             "es.secrets_file), or es.api_key (ES_API_KEY); delivery stopped", res->node, res->status, why);
+                       "es.secrets_file), or es.api_key (ES_API_KEY); delivery stopped",
+             res->node, res->status, why);
     else if (res->status == 401)
         warn(s, false, "%s refused the credentials of %s (HTTP 401, %s): check the password (ES_PASSWORD, "
-             "es.secrets_file) or the API key (ES_API_KEY); delivery stopped", res->node, who, why);
+                       "es.secrets_file) or the API key (ES_API_KEY); delivery stopped",
+             res->node, who, why);
     else
         warn(s, false, "%s refused a request of %s (HTTP 403, %s): it lacks a privilege (create_doc, "
-             "manage_index_templates, monitor); delivery stopped", res->node, who, why);
+                       "manage_index_templates, monitor); delivery stopped",
+             res->node, who, why);
     g_free(who);
     g_free(why);
     stop_delivery(s);
@@ -293,7 +296,8 @@ static bool answer_is_final(es_sender *s, const es_http_result *res)
 {
     if (res->transport_error && res->refused) {
         warn(s, false, "%s: %s; not trying again (see es.ca_file, es.ca_dir, es.ca_fingerprint, "
-             "es.client_cert, es.client_key_password)", res->node, res->error);
+                       "es.client_cert, es.client_key_password)",
+             res->node, res->error);
     } else if (res->status == 401 || res->status == 403) {
         auth_refused(s, res);
     } else if (res->transport_error || res->status < 300 || res->status >= 500 || res->status == 408 ||
@@ -301,7 +305,8 @@ static bool answer_is_final(es_sender *s, const es_http_result *res)
         return false;
     } else if (*res->redirect) {
         warn(s, false, "%s redirects to %s (HTTP %ld); redirects are not followed: set es.node to "
-             "the address that answers", res->node, res->redirect, res->status);
+                       "the address that answers",
+             res->node, res->redirect, res->status);
     } else {
         char *why = es_error_summary(res->body->str, res->body->len);
         warn(s, false, "%s answered GET / with HTTP %ld (%s); not trying again", res->node, res->status, why);
@@ -338,7 +343,7 @@ static bool prepare_cluster(es_sender *s, unsigned timeout_s)
         s->style = detected;
     else if (s->style == ES_NAMES_DOTTED && detected != ES_NAMES_DOTTED)
         warn(s, false, "%s %s does not support dotted names with subobjects:false; "
-             "documents may be rejected (set es.name_style to underscore)",
+                       "documents may be rejected (set es.name_style to underscore)",
              info.opensearch ? "OpenSearch" : "Elasticsearch", info.version);
 
     s->info = info;
@@ -443,7 +448,7 @@ static bool update_mappings(es_sender *s)
 typedef struct bulk_outcome {
     es_sender *s;
     es_batch *batch;
-    es_batch *retry;      /* items to send again */
+    es_batch *retry; /* items to send again */
 } bulk_outcome;
 
 /* A read-only block (disk flood stage, or an operator's): the documents are
@@ -452,9 +457,10 @@ typedef struct bulk_outcome {
 static void warn_blocked(es_sender *s, const char *reason)
 {
     warn(s, true, "the cluster blocks writes (%s): free disk space on its nodes; Elasticsearch "
-         "lifts a flood-stage block once usage falls (or PUT <index>/_settings "
-         "{\"index.blocks.read_only_allow_delete\": null}, or the same under _cluster/settings "
-         "for cluster.blocks); documents are kept and retried", reason ? reason : "read-only");
+                  "lifts a flood-stage block once usage falls (or PUT <index>/_settings "
+                  "{\"index.blocks.read_only_allow_delete\": null}, or the same under _cluster/settings "
+                  "for cluster.blocks); documents are kept and retried",
+         reason ? reason : "read-only");
 }
 
 static void on_item(void *ud, uint32_t i, int status, const char *type, const char *reason)
@@ -869,7 +875,8 @@ static void open_http_files(es_sender *s, const es_settings *st, const es_sink *
         g_free(why);
     } else if (es_spool_files(s->spool)) {
         warn(s, false, "%" G_GUINT64_FORMAT " documents left in the spool %s by an earlier run "
-             "are sent first", es_spool_docs(s->spool), dir);
+                       "are sent first",
+             es_spool_docs(s->spool), dir);
     }
     g_free(dir);
 }
@@ -884,8 +891,9 @@ static void open_http_sink(es_sender *s, const es_settings *st, const es_sink *s
     s->target = g_strjoinv(",", sink->urls);
     if (!st->tls_verify)
         warn(s, false, "WARNING: es.tls_verify is off: the certificates of %s are not checked, so anyone "
-             "on the network path can pose as the cluster and read the packets and the credentials; "
-             "use es.ca_file or es.ca_fingerprint instead", s->target);
+                       "on the network path can pose as the cluster and read the packets and the credentials; "
+                       "use es.ca_file or es.ca_fingerprint instead",
+             s->target);
     prepare_cluster(s, SETUP_TIMEOUT_S);
 }
 

@@ -45,14 +45,14 @@ void es_sender_stop(es_sender *snd, unsigned timeout_s, es_server_info *info);
 
 /* What the sender knows now, for a status display. */
 typedef struct es_sender_state {
-    es_server_info info;      /* all zeroes until the cluster answered GET / */
-    es_name_style style;      /* the field names documents are written with */
-    bool connected;           /* cluster inspected, template in place */
-    uint64_t spooled;         /* documents waiting in the spool */
-    uint64_t dead_letters;    /* documents written to the dead-letter file */
-    char *last_error;         /* the last warning, NULL if none */
-    char *dead_letter;        /* the dead-letter file, NULL until one is written */
-    char *spool_dir;          /* NULL without a spool */
+    es_server_info info;   /* all zeroes until the cluster answered GET / */
+    es_name_style style;   /* the field names documents are written with */
+    bool connected;        /* cluster inspected, template in place */
+    uint64_t spooled;      /* documents waiting in the spool */
+    uint64_t dead_letters; /* documents written to the dead-letter file */
+    char *last_error;      /* the last warning, NULL if none */
+    char *dead_letter;     /* the dead-letter file, NULL until one is written */
+    char *spool_dir;       /* NULL without a spool */
 } es_sender_state;
 
 /* Copies the sender's state; callable from any thread while snd runs.

@@ -21,7 +21,6 @@ static const char *const compression_names[] = {"auto", "off", "gzip", NULL};
 static const char *const name_style_names[] = {"auto", "dotted", "underscore", NULL};
 static const char *const profile_names[] = {"full", "core", NULL};
 
-
 #define F(field) offsetof(es_settings, field)
 
 const es_opt_desc es_opts[] = {
@@ -383,9 +382,14 @@ static bool fill_secrets(es_settings *s, GError **err)
 
 static bool check_files(const es_settings *s, GError **err)
 {
-    const struct { const char *name, *path; bool dir; } files[] = {
-        {"ca_file", s->ca_file, false}, {"ca_dir", s->ca_dir, true},
-        {"client_cert", s->client_cert, false}, {"client_key", s->client_key, false},
+    const struct {
+        const char *name, *path;
+        bool dir;
+    } files[] = {
+        {"ca_file", s->ca_file, false},
+        {"ca_dir", s->ca_dir, true},
+        {"client_cert", s->client_cert, false},
+        {"client_key", s->client_key, false},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
         const char *p = files[i].path;
@@ -393,7 +397,8 @@ static bool check_files(const es_settings *s, GError **err)
         if (!*p || (!e && g_file_test(p, files[i].dir ? G_FILE_TEST_IS_DIR : G_FILE_TEST_IS_REGULAR)))
             continue;
         g_set_error(err, ES_SETTINGS_ERROR, 1, "es.%s: cannot read %s: %s; accepted: %s", files[i].name, p,
-                    e ? g_strerror(e) : files[i].dir ? "not a directory" : "not a regular file",
+                    e ? g_strerror(e) : files[i].dir ? "not a directory" :
+                                                       "not a regular file",
                     files[i].dir ? "a readable directory of certificates" : "a readable PEM file");
         return false;
     }
@@ -408,13 +413,13 @@ static bool check_transport(const es_settings *s, const es_sink *sink, GError **
     bool pin = *s->ca_fingerprint;
     if (pin && !es_fingerprint_parse(s->ca_fingerprint, fp)) {
         g_set_error(err, ES_SETTINGS_ERROR, 1, "es.ca_fingerprint: invalid value \"%s\"; accepted: the "
-                    "SHA-256 fingerprint of the CA certificate, 64 hex digits with or without colons",
+                                               "SHA-256 fingerprint of the CA certificate, 64 hex digits with or without colons",
                     s->ca_fingerprint);
         return false;
     }
     if (pin && !s->tls_verify) {
         g_set_error(err, ES_SETTINGS_ERROR, 1, "es.ca_fingerprint: the pinned CA verifies the nodes' "
-                    "certificates, which es.tls_verify=FALSE turns off; leave es.tls_verify TRUE");
+                                               "certificates, which es.tls_verify=FALSE turns off; leave es.tls_verify TRUE");
         return false;
     }
     bool creds = *s->user || *s->api_key;
@@ -423,13 +428,15 @@ static bool check_transport(const es_settings *s, const es_sink *sink, GError **
             continue;
         if (pin) {
             g_set_error(err, ES_SETTINGS_ERROR, 1, "es.ca_fingerprint: %s is plain http://; a pin needs "
-                        "https:// nodes", *u);
+                                                   "https:// nodes",
+                        *u);
             return false;
         }
         if (creds && !s->allow_plain_http_auth && !es_url_is_loopback(*u)) {
             g_set_error(err, ES_SETTINGS_ERROR, 1, "es.node: %s is not on this machine and the credentials "
-                        "(%s) would cross the network unencrypted; use https://, or set "
-                        "es.allow_plain_http_auth=TRUE to send them anyway", *u,
+                                                   "(%s) would cross the network unencrypted; use https://, or set "
+                                                   "es.allow_plain_http_auth=TRUE to send them anyway",
+                        *u,
                         *s->api_key ? "es.api_key" : "es.user and its password");
             return false;
         }

@@ -18,39 +18,44 @@
 #include "indexname.h"
 #include "sink.h"
 
-typedef enum { ES_COMPRESS_AUTO, ES_COMPRESS_OFF, ES_COMPRESS_GZIP } es_compression;
-typedef enum { ES_NAMES_AUTO, ES_NAMES_DOTTED, ES_NAMES_UNDERSCORE } es_name_style;
-typedef enum { ES_PROFILE_FULL, ES_PROFILE_CORE } es_profile;
+typedef enum { ES_COMPRESS_AUTO,
+               ES_COMPRESS_OFF,
+               ES_COMPRESS_GZIP } es_compression;
+typedef enum { ES_NAMES_AUTO,
+               ES_NAMES_DOTTED,
+               ES_NAMES_UNDERSCORE } es_name_style;
+typedef enum { ES_PROFILE_FULL,
+               ES_PROFILE_CORE } es_profile;
 
 typedef struct es_settings {
     bool enabled;
     char *node;
     char *index;
-    char *data_stream;        /* non-empty: documents go to this data stream */
+    char *data_stream; /* non-empty: documents go to this data stream */
     char *ilm_policy;
     unsigned bulk_kib;
     unsigned bulk_docs;
     unsigned bulk_age_ms;
-    int compression;          /* es_compression */
+    int compression; /* es_compression */
     unsigned requests;
     unsigned queue;
     char *filter;
     char *protocols;
     char *exclude;
-    int profile;              /* es_profile */
+    int profile; /* es_profile */
     bool ecs;
     bool raw;
     bool resolved;
     bool columns;
     bool value_names;
     unsigned max_bytes;
-    int name_style;           /* es_name_style */
+    int name_style; /* es_name_style */
     bool template;
     char *dump_template;
-    char *cloud_id;           /* non-empty: the node is this Elastic Cloud deployment */
+    char *cloud_id; /* non-empty: the node is this Elastic Cloud deployment */
     char *user;
     char *password;
-    char *api_key;            /* after es_settings_validate(): the encoded form */
+    char *api_key; /* after es_settings_validate(): the encoded form */
     char *secrets_file;
     char *ca_file;
     char *ca_dir;
@@ -63,27 +68,31 @@ typedef struct es_settings {
     unsigned timeout_s;
     unsigned retry_max_s;
     unsigned flush_timeout_s;
-    char *dead_letter_dir;    /* empty: es_deadletter_default_dir() */
+    char *dead_letter_dir; /* empty: es_deadletter_default_dir() */
     unsigned dead_letter_mib;
-    char *spool_dir;          /* empty: es_spool_default_dir() */
+    char *spool_dir; /* empty: es_spool_default_dir() */
     unsigned spool_mib;
-    char *kibana_url;         /* the GUI's Open in Kibana */
+    char *kibana_url; /* the GUI's Open in Kibana */
 } es_settings;
 
 /* Room callers may reserve for per-setting arrays (checked by a unit test). */
 #define ES_N_OPTS_MAX 64
 
-typedef enum { ES_OPT_BOOL, ES_OPT_UINT, ES_OPT_ENUM, ES_OPT_STRING, ES_OPT_SECRET } es_opt_type;
+typedef enum { ES_OPT_BOOL,
+               ES_OPT_UINT,
+               ES_OPT_ENUM,
+               ES_OPT_STRING,
+               ES_OPT_SECRET } es_opt_type;
 
 typedef struct es_opt_desc {
-    const char *name;             /* preference name, without "es." */
+    const char *name; /* preference name, without "es." */
     const char *title;
     const char *help;
     es_opt_type type;
-    size_t offset;                /* of the field in es_settings */
-    unsigned def, min, max;       /* BOOL, UINT, ENUM defaults and bounds */
-    const char *def_str;          /* STRING default */
-    const char *const *names;     /* ENUM value names, NULL-terminated */
+    size_t offset;            /* of the field in es_settings */
+    unsigned def, min, max;   /* BOOL, UINT, ENUM defaults and bounds */
+    const char *def_str;      /* STRING default */
+    const char *const *names; /* ENUM value names, NULL-terminated */
 } es_opt_desc;
 
 extern const es_opt_desc es_opts[];

@@ -47,7 +47,8 @@ static char *normalize_url(const char *item, GError **err)
     if (!g_str_has_prefix(url, "http://") && !g_str_has_prefix(url, "https://")) {
         g_set_error(err, ES_SETTINGS_ERROR, 1,
                     "es.node: unsupported scheme in \"%s\"; accepted: http://, https://, cloud:ID, "
-                    "file:PATH or -", item);
+                    "file:PATH or -",
+                    item);
         g_free(url);
         return NULL;
     }

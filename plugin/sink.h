@@ -10,12 +10,14 @@
 
 #include <glib.h>
 
-typedef enum { ES_SINK_HTTP, ES_SINK_FILE, ES_SINK_STDOUT } es_sink_kind;
+typedef enum { ES_SINK_HTTP,
+               ES_SINK_FILE,
+               ES_SINK_STDOUT } es_sink_kind;
 
 typedef struct es_sink {
     es_sink_kind kind;
-    char **urls;      /* HTTP: base URLs without trailing '/', NULL-terminated */
-    char *path;       /* FILE */
+    char **urls; /* HTTP: base URLs without trailing '/', NULL-terminated */
+    char *path;  /* FILE */
 } es_sink;
 
 /* Parses es.node: "http(s)://h:p[,...]", "h:p" or "h" (meaning http, port

@@ -24,7 +24,7 @@ typedef struct entry {
 struct es_spool {
     char *dir;
     uint64_t max_bytes, bytes, docs, next_id;
-    GArray *files;            /* of entry, oldest first */
+    GArray *files; /* of entry, oldest first */
 };
 
 static char *file_path(const es_spool *sp, const entry *e)
@@ -61,7 +61,7 @@ es_spool *es_spool_open(const char *dir, uint64_t max_bytes, char **err)
         char tail[16];
         if (sscanf(name, "%20" SCNu64 "-%" SCNu32 "%15s", &e.id, &e.docs, tail) != 3 ||
             strcmp(tail, ".ndjson") != 0)
-            continue;   /* temporary files of a crashed run, anything else */
+            continue; /* temporary files of a crashed run, anything else */
         char *path = g_build_filename(dir, name, NULL);
         GStatBuf st;
         if (g_stat(path, &st) == 0) {

@@ -39,15 +39,11 @@ void es_stats_summary(es_stats *s, double seconds, GString *out)
     uint64_t frames = es_stats_get(&s->frames);
     double mb = (double)es_stats_get(&s->bytes) / 1e6;
     g_string_append_printf(out,
-        "%" G_GUINT64_FORMAT " frames: %" G_GUINT64_FORMAT " indexed, %"
-        G_GUINT64_FORMAT " already present, %" G_GUINT64_FORMAT " rejected, %"
-        G_GUINT64_FORMAT " dropped, %" G_GUINT64_FORMAT " not exported; %"
-        G_GUINT64_FORMAT " requests (%" G_GUINT64_FORMAT " failed, %"
-        G_GUINT64_FORMAT " items retried), %.1f MB",
-        frames, es_stats_get(&s->indexed), es_stats_get(&s->present),
-        es_stats_get(&s->rejected), es_stats_get(&s->dropped),
-        es_stats_get(&s->skipped), es_stats_get(&s->requests),
-        es_stats_get(&s->failures), es_stats_get(&s->retried), mb);
+                           "%" G_GUINT64_FORMAT " frames: %" G_GUINT64_FORMAT " indexed, %" G_GUINT64_FORMAT " already present, %" G_GUINT64_FORMAT " rejected, %" G_GUINT64_FORMAT " dropped, %" G_GUINT64_FORMAT " not exported; %" G_GUINT64_FORMAT " requests (%" G_GUINT64_FORMAT " failed, %" G_GUINT64_FORMAT " items retried), %.1f MB",
+                           frames, es_stats_get(&s->indexed), es_stats_get(&s->present),
+                           es_stats_get(&s->rejected), es_stats_get(&s->dropped),
+                           es_stats_get(&s->skipped), es_stats_get(&s->requests),
+                           es_stats_get(&s->failures), es_stats_get(&s->retried), mb);
     uint64_t wire = es_stats_get(&s->wire_bytes);
     if (wire && wire != es_stats_get(&s->bytes))
         g_string_append_printf(out, " (%.1f MB sent)", (double)wire / 1e6);
@@ -59,12 +55,14 @@ void es_stats_summary(es_stats *s, double seconds, GString *out)
     g_mutex_unlock(&s->lock);
     if (s->dead_letter)
         g_string_append_printf(out, "; %" G_GUINT64_FORMAT " rejected or dropped documents written "
-                               "with their reasons to %s", s->dead_letters, s->dead_letter);
+                                    "with their reasons to %s",
+                               s->dead_letters, s->dead_letter);
     if (s->spool)
         g_string_append_printf(out, "; %" G_GUINT64_FORMAT " documents wait in the spool %s: the next "
-                               "run to this node sends them (or scripts/resend-spool DIR URL)",
+                                    "run to this node sends them (or scripts/resend-spool DIR URL)",
                                s->spooled, s->spool);
     if (s->dead_letters_lost)
         g_string_append_printf(out, "; %" G_GUINT64_FORMAT " could not be written to the dead-letter "
-                               "file (es.dead_letter_mib, es.dead_letter_dir)", s->dead_letters_lost);
+                                    "file (es.dead_letter_mib, es.dead_letter_dir)",
+                               s->dead_letters_lost);
 }

@@ -18,27 +18,27 @@
 #define ES_STATS_REASONS 5
 
 typedef struct es_stats {
-    atomic_uint_fast64_t frames;    /* frames seen by the tap */
-    atomic_uint_fast64_t skipped;   /* frames not exported (already exported this session) */
-    atomic_uint_fast64_t docs;      /* documents handed to the batcher */
-    atomic_uint_fast64_t indexed;   /* created by the server (or written by a file sink) */
-    atomic_uint_fast64_t present;   /* 409: the document was already there */
-    atomic_uint_fast64_t rejected;  /* refused by the server for good */
-    atomic_uint_fast64_t dropped;   /* lost on our side (counted, reported) */
-    atomic_uint_fast64_t retried;   /* items sent again after a retryable failure */
-    atomic_uint_fast64_t requests;  /* bulk requests completed (any outcome) */
-    atomic_uint_fast64_t failures;  /* requests that failed as a whole */
-    atomic_uint_fast64_t bytes;     /* bulk body bytes, before compression */
-    atomic_uint_fast64_t wire_bytes;/* bulk body bytes as sent */
+    atomic_uint_fast64_t frames;     /* frames seen by the tap */
+    atomic_uint_fast64_t skipped;    /* frames not exported (already exported this session) */
+    atomic_uint_fast64_t docs;       /* documents handed to the batcher */
+    atomic_uint_fast64_t indexed;    /* created by the server (or written by a file sink) */
+    atomic_uint_fast64_t present;    /* 409: the document was already there */
+    atomic_uint_fast64_t rejected;   /* refused by the server for good */
+    atomic_uint_fast64_t dropped;    /* lost on our side (counted, reported) */
+    atomic_uint_fast64_t retried;    /* items sent again after a retryable failure */
+    atomic_uint_fast64_t requests;   /* bulk requests completed (any outcome) */
+    atomic_uint_fast64_t failures;   /* requests that failed as a whole */
+    atomic_uint_fast64_t bytes;      /* bulk body bytes, before compression */
+    atomic_uint_fast64_t wire_bytes; /* bulk body bytes as sent */
 
     /* Set by the sender when it stops: */
-    char *dead_letter;              /* dead-letter file, NULL if none */
+    char *dead_letter; /* dead-letter file, NULL if none */
     uint64_t dead_letters, dead_letters_lost;
-    char *spool;                    /* spool directory, NULL if nothing waits there */
-    uint64_t spooled;               /* documents waiting in it at exit */
+    char *spool;      /* spool directory, NULL if nothing waits there */
+    uint64_t spooled; /* documents waiting in it at exit */
 
-    GMutex lock;                    /* guards reasons */
-    char *reasons[ES_STATS_REASONS];/* first distinct rejection/drop reasons */
+    GMutex lock;                     /* guards reasons */
+    char *reasons[ES_STATS_REASONS]; /* first distinct rejection/drop reasons */
     unsigned n_reasons;
 } es_stats;
 

@@ -50,7 +50,7 @@ char *es_tls_pin_fetch(const char *url, const uint8_t pin[ES_SHA256_LEN], const 
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-    es_tls_client_apply(client, e);   /* a node that wants one may end the handshake without it */
+    es_tls_client_apply(client, e); /* a node that wants one may end the handshake without it */
     CURLcode rc = curl_easy_perform(e);
     struct curl_certinfo *ci = NULL;
     if (rc == CURLE_OK)
@@ -62,7 +62,8 @@ char *es_tls_pin_fetch(const char *url, const uint8_t pin[ES_SHA256_LEN], const 
         g_strlcpy(why, errbuf[0] ? errbuf : curl_easy_strerror(rc), why_len);
     else if (!pem)
         g_snprintf(why, why_len, "no certificate of its chain has the SHA-256 fingerprint %s gives; nothing "
-                   "was sent (its chain: %s)", setting, seen->len ? seen->str : "none");
+                                 "was sent (its chain: %s)",
+                   setting, seen->len ? seen->str : "none");
     g_string_free(seen, TRUE);
     curl_easy_cleanup(e);
     return pem;

@@ -28,7 +28,7 @@
 #include "secrets.h"
 
 typedef struct es_tls_client {
-    const char *cert, *key, *key_password;   /* NULL or "" when not set */
+    const char *cert, *key, *key_password; /* NULL or "" when not set */
 } es_tls_client;
 
 /* The client certificate, its key and the key's passphrase on e. */

@@ -22,7 +22,11 @@ static int token;
 static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt,
                                    const void *data, tap_flags_t flags)
 {
-    (void)tapdata; (void)pinfo; (void)edt; (void)data; (void)flags;
+    (void)tapdata;
+    (void)pinfo;
+    (void)edt;
+    (void)data;
+    (void)flags;
     return TAP_PACKET_DONT_REDRAW;
 }
 

@@ -52,7 +52,7 @@ static bool write_response(const uint8_t *d, size_t size, esbuf *out, uint32_t *
             jw_key(&w, "type");
             jw_string(&w, "mapper_parsing_exception", 24);
             jw_key(&w, "reason");
-            jw_string(&w, (const char *)d + i, len);   /* server text: any bytes */
+            jw_string(&w, (const char *)d + i, len); /* server text: any bytes */
             jw_end_object(&w);
         }
         i += len;
@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t n;
     bool all_ok;
     if (write_response(data + 1, size - 1, &out, &n, &all_ok)) {
-        int delta = (int)(data[1] % 3) - 1;   /* claim one item fewer, as many, one more */
+        int delta = (int)(data[1] % 3) - 1; /* claim one item fewer, as many, one more */
         uint32_t claimed = (uint32_t)MAX((int)n + delta, 0);
         bool want = all_ok && claimed == n;
         if (es_bulk_response_all_ok(out.data, out.len, claimed) != want)

@@ -11,7 +11,11 @@
 
 static void ignore(void *ud, uint32_t i, int status, const char *type, const char *reason)
 {
-    (void)ud; (void)i; (void)status; (void)type; (void)reason;
+    (void)ud;
+    (void)i;
+    (void)status;
+    (void)type;
+    (void)reason;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -27,14 +27,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 1: jw_end_object(&w); break;
         case 2: jw_begin_array(&w); break;
         case 3: jw_end_array(&w); break;
-        case 4: { char *k = g_strndup(s, n); jw_key(&w, k); g_free(k); i += n; break; }
-        case 5: jw_string(&w, s, n); i += n; break;
-        case 6: { uint64_t v = 0; memcpy(&v, s, n < 8 ? n : 8); jw_uint(&w, v); i += n; break; }
-        case 7: { int64_t v = 0; memcpy(&v, s, n < 8 ? n : 8); jw_int(&w, v); i += n; break; }
-        case 8: { double v = 0; memcpy(&v, s, n < 8 ? n : 8); jw_double(&w, v); i += n; break; }
+        case 4: {
+            char *k = g_strndup(s, n);
+            jw_key(&w, k);
+            g_free(k);
+            i += n;
+            break;
+        }
+        case 5:
+            jw_string(&w, s, n);
+            i += n;
+            break;
+        case 6: {
+            uint64_t v = 0;
+            memcpy(&v, s, n < 8 ? n : 8);
+            jw_uint(&w, v);
+            i += n;
+            break;
+        }
+        case 7: {
+            int64_t v = 0;
+            memcpy(&v, s, n < 8 ? n : 8);
+            jw_int(&w, v);
+            i += n;
+            break;
+        }
+        case 8: {
+            double v = 0;
+            memcpy(&v, s, n < 8 ? n : 8);
+            jw_double(&w, v);
+            i += n;
+            break;
+        }
         case 9: jw_bool(&w, n & 1); break;
-        case 10: jw_base64(&w, (const uint8_t *)s, n); i += n; break;
-        case 11: jw_hex(&w, (const uint8_t *)s, n); i += n; break;
+        case 10:
+            jw_base64(&w, (const uint8_t *)s, n);
+            i += n;
+            break;
+        case 11:
+            jw_hex(&w, (const uint8_t *)s, n);
+            i += n;
+            break;
         case 12: jw_fixed9(&w, n & 1, n * 1000003u, (uint32_t)(n * 7919u % 1000000000u)); break;
         default: jw_null(&w); break;
         }

@@ -83,7 +83,7 @@ static void test_seal_by_age(void)
     es_batcher *bt = es_batcher_new(&l, q);
     unsigned lost = 0;
     es_batcher_add(bt, ITEM, strlen(ITEM), 100, INT64_MAX, &lost);
-    g_assert_null(es_batcher_take(bt, 600, false));   /* too young */
+    g_assert_null(es_batcher_take(bt, 600, false)); /* too young */
     es_batch *b = es_batcher_take(bt, 1100, false);
     g_assert_nonnull(b);
     es_batch_free(b);
@@ -169,7 +169,7 @@ static void test_queue_kick(void)
 {
     es_queue *q = es_queue_new(2, NULL);
     es_queue_kick(q);
-    g_assert_null(es_queue_pop(q, INT64_MAX));  /* returns at once */
+    g_assert_null(es_queue_pop(q, INT64_MAX)); /* returns at once */
     es_queue_push(q, (void *)7, INT64_MAX);
     g_assert_cmpuint((uintptr_t)es_queue_pop(q, INT64_MAX), ==, 7);
     es_queue_free(q);

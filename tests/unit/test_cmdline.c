@@ -87,7 +87,7 @@ static void test_quiet(void)
 {
     char *a[] = {"tshark", "-r", "x.pcap", "-q", NULL};
     char *b[] = {"tshark", "-nQ", "-r", "x.pcap", NULL};
-    char *c[] = {"tshark", "-r", "-q", "-Y", "ip", NULL};        /* a file named -q */
+    char *c[] = {"tshark", "-r", "-q", "-Y", "ip", NULL}; /* a file named -q */
     char *d[] = {"tshark", "-X", "es.node=h", "-rq.pcap", "-o", "x:-q", NULL};
     char *e[] = {"tshark", "--", "-q", NULL};
     g_assert_true(es_cmdline_quiet(a));
@@ -108,7 +108,7 @@ static void test_capid(void)
         g_string_append_printf(big, "%d,", i);
     g_file_set_contents(f1, big->str, (gssize)big->len, NULL);
     g_file_set_contents(f2, big->str, (gssize)big->len, NULL);
-    big->str[big->len - 2] ^= 1;   /* differs only in the last MiB */
+    big->str[big->len - 2] ^= 1; /* differs only in the last MiB */
     g_file_set_contents(f3, big->str, (gssize)big->len, NULL);
     char id1[ES_CAPID_LEN + 1], id2[ES_CAPID_LEN + 1], id3[ES_CAPID_LEN + 1];
     g_assert_true(es_capid_file(f1, id1));
@@ -122,8 +122,14 @@ static void test_capid(void)
     es_capid_live("lo", l1);
     es_capid_live("lo", l2);
     g_assert_cmpstr(l1, !=, l2);
-    g_remove(f1); g_remove(f2); g_remove(f3); g_rmdir(dir);
-    g_free(f1); g_free(f2); g_free(f3); g_free(dir);
+    g_remove(f1);
+    g_remove(f2);
+    g_remove(f3);
+    g_rmdir(dir);
+    g_free(f1);
+    g_free(f2);
+    g_free(f3);
+    g_free(dir);
     g_string_free(big, TRUE);
 }
 

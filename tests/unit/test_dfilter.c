@@ -11,13 +11,31 @@
 #include "dfregex.h"
 #include "qstring.h"
 
-static const struct { const char *name; df_type type; } mapping[] = {
-    {"ip.addr", DF_IP}, {"ip.src", DF_IP}, {"ipv6.addr", DF_IP}, {"tcp.port", DF_LONG}, {"tcp.flags", DF_LONG},
-    {"tcp.flags.syn", DF_BOOLEAN}, {"tcp_flags_syn", DF_BOOLEAN}, {"tcp_port", DF_LONG},
-    {"frame.time_relative", DF_DOUBLE}, {"dns.qry.name", DF_KEYWORD}, {"http.host", DF_KEYWORD},
-    {"eth.src", DF_KEYWORD}, {"tcp.payload", DF_BYTES}, {"frame.time", DF_DATE}, {"frame.protocols", DF_KEYWORD},
-    {"tcp", DF_PROTOCOL}, {"dns", DF_PROTOCOL}, {"tcp.analysis", DF_PROTOCOL}, {"es.raw", DF_OTHER},
-    {"mixed", DF_CONFLICT}, {"nfs.fattr.size", DF_ULONG_DOUBLE},
+static const struct {
+    const char *name;
+    df_type type;
+} mapping[] = {
+    {"ip.addr", DF_IP},
+    {"ip.src", DF_IP},
+    {"ipv6.addr", DF_IP},
+    {"tcp.port", DF_LONG},
+    {"tcp.flags", DF_LONG},
+    {"tcp.flags.syn", DF_BOOLEAN},
+    {"tcp_flags_syn", DF_BOOLEAN},
+    {"tcp_port", DF_LONG},
+    {"frame.time_relative", DF_DOUBLE},
+    {"dns.qry.name", DF_KEYWORD},
+    {"http.host", DF_KEYWORD},
+    {"eth.src", DF_KEYWORD},
+    {"tcp.payload", DF_BYTES},
+    {"frame.time", DF_DATE},
+    {"frame.protocols", DF_KEYWORD},
+    {"tcp", DF_PROTOCOL},
+    {"dns", DF_PROTOCOL},
+    {"tcp.analysis", DF_PROTOCOL},
+    {"es.raw", DF_OTHER},
+    {"mixed", DF_CONFLICT},
+    {"nfs.fattr.size", DF_ULONG_DOUBLE},
 };
 
 static df_type lookup(void *ud, const char *name)
@@ -128,7 +146,7 @@ static void test_fields_and_protocols(void)
 {
     expect("tcp.flags", "{\"exists\":{\"field\":\"tcp.flags\"}}");
     expect("tcp", "{\"regexp\":{\"frame.protocols\":{\"value\":\"(.*:)?tcp(:.*)?\"}}}");
-    expect("smb2.cmd == 5", "{\"match_none\":{}}");   /* no document has it */
+    expect("smb2.cmd == 5", "{\"match_none\":{}}"); /* no document has it */
     expect("!smb2", "{\"bool\":{\"must_not\":[{\"match_none\":{}}]}}");
     refused("tcp.analysis", "test one of its fields");
     refused("tcp == 1", "protocol");
@@ -171,17 +189,18 @@ static void test_syntax_and_kind(void)
 {
     g_assert_true(df_syntax_ok("ip.addr == 10.0.0.0/8 && !(tcp.port in {80 443})", NULL));
     g_assert_false(df_syntax_ok("frame[0:2] == 00:13", NULL));
-    g_assert_true(df_is_filter("frame[0:2] == 00:13"));        /* refused later, by name */
+    g_assert_true(df_is_filter("frame[0:2] == 00:13")); /* refused later, by name */
     g_assert_false(df_is_filter("dns.qry.name:example.com AND ip.addr:10.0.0.0/8"));
     g_assert_false(df_is_filter("\"some words\""));
-    g_assert_true(df_is_filter("tcp.port == 80 &&"));          /* broken, but a filter: its error is shown */
+    g_assert_true(df_is_filter("tcp.port == 80 &&")); /* broken, but a filter: its error is shown */
     g_assert_false(df_is_filter("tcp.port:(80"));
 }
 
 static void test_query_string(void)
 {
     char *q = qs_rewrite("ip.addr:10.0.0.0/8 AND tcp.flags.syn:1 AND _exists_:tcp.flags AND \"a.b:c\" "
-                         "AND http.host:/w+\\.x/ AND dns.qry.name.text:foo", TRUE, lookup, NULL);
+                         "AND http.host:/w+\\.x/ AND dns.qry.name.text:foo",
+                         TRUE, lookup, NULL);
     g_assert_cmpstr(q, ==, "ip_addr:10.0.0.0\\/8 AND tcp_flags_syn:true AND _exists_:tcp_flags AND \"a.b:c\" "
                            "AND http_host:/w+\\.x/ AND dns_qry_name.text:foo");
     g_free(q);
@@ -192,7 +211,7 @@ static void test_query_string(void)
 
 static void regex_is(const char *pcre, const char *lucene)
 {
-    bool caseless = true;   /* Wireshark's default */
+    bool caseless = true; /* Wireshark's default */
     char *why = NULL;
     char *out = df_regex_to_lucene(pcre, &caseless, &why);
     if (!out)
@@ -207,7 +226,7 @@ static void test_regex(void)
     regex_is("^a.c$", "(a[^\n]c\n?)");
     regex_is("\\d+\\s\\W", ".*([0-9]+[\\ \\\t\\\n\\\r\\\f\\\v][^0-9A-Za-z_]).*");
     regex_is("[\\d_-]x", ".*([0-9\\_\\-]x).*");
-    regex_is("(?:ab)+?|c{2,3}", ".*((ab)+|c{2,3}).*");   /* | stays inside the .* */
+    regex_is("(?:ab)+?|c{2,3}", ".*((ab)+|c{2,3}).*"); /* | stays inside the .* */
     regex_is("a{x}<@#", ".*(a\\{x\\}\\<\\@\\#).*");
     regex_is("(?P<n>a)\\x41", ".*((a)A).*");
     /* Lucene folds case for single characters only: ranges get their other case */

@@ -155,7 +155,7 @@ static void test_template(void)
     es_settings_set_string(&st, es_opt_find("ilm_policy"), "pcap-30d");
     body = es_template_body(&os, ES_NAMES_UNDERSCORE, &st, under);
     g_assert_null(strstr(body, "subobjects"));
-    g_assert_null(strstr(body, "lifecycle"));   /* ILM is Elasticsearch's */
+    g_assert_null(strstr(body, "lifecycle")); /* ILM is Elasticsearch's */
     g_assert_null(strstr(body, "ignore_dynamic_beyond_limit"));
     g_assert_nonnull(strstr(body, "\"es_raw\":{\"type\":\"binary\"}"));
     g_free(body);
@@ -202,11 +202,11 @@ static void test_bulk_all_ok(void)
     g_assert_true(es_bulk_response_all_ok(ok, strlen(ok), 2));
     g_assert_false(es_bulk_response_all_ok(ok, strlen(ok), 1));
     g_assert_false(es_bulk_response_all_ok(ok, strlen(ok), 3));
-    g_assert_false(es_bulk_response_all_ok(ok, 20, 2));   /* cut short */
+    g_assert_false(es_bulk_response_all_ok(ok, 20, 2)); /* cut short */
     const char *errors = "{\"errors\":true,\"items\":[{\"create\":{\"status\":201}}]}";
     g_assert_false(es_bulk_response_all_ok(errors, strlen(errors), 1));
     const char *took = "{\"took\":3,\"errors\":false,\"items\":[{\"create\":{\"status\":201}}]}";
-    g_assert_false(es_bulk_response_all_ok(took, strlen(took), 1));   /* left to the parser */
+    g_assert_false(es_bulk_response_all_ok(took, strlen(took), 1)); /* left to the parser */
     const char *escaped = "{\"errors\":false,\"items\":[{\"create\":{\"_id\":\"a\\\"status\\\"\","
                           "\"status\":201}}]}";
     g_assert_true(es_bulk_response_all_ok(escaped, strlen(escaped), 1));
@@ -241,8 +241,8 @@ static void test_template_seed(void)
     es_schema *schema = es_schema_new();
     es_schema_add(schema, "tcp.payload", ES_MAP_BYTES);
     g_assert_true(es_template_seed(body, strlen(body), schema));
-    g_assert_cmpuint(es_schema_fields(schema), ==, 6);   /* not geo: not a type of ours */
-    es_schema_add(schema, "ip.src", ES_MAP_IP);           /* the run meets it: nothing lost */
+    g_assert_cmpuint(es_schema_fields(schema), ==, 6); /* not geo: not a type of ours */
+    es_schema_add(schema, "ip.src", ES_MAP_IP);        /* the run meets it: nothing lost */
     esbuf out;
     jsonw w;
     esbuf_init(&out, 64, 1 << 20);

@@ -76,8 +76,8 @@ static void test_numbers(void)
     jw_end_array(&f.w);
     g_assert_true(jw_finish(&f.w));
     g_assert_cmpstr(f.out.data, ==,
-        "[0,18446744073709551615,-9223372036854775808,-1,1.0,0.1,1e+300,null,null,"
-        "12.000000345,-0.5,7.0,0.000000001,true,null]");
+                    "[0,18446744073709551615,-9223372036854775808,-1,1.0,0.1,1e+300,null,null,"
+                    "12.000000345,-0.5,7.0,0.000000001,true,null]");
     esbuf_free(&f.out);
 }
 
@@ -116,8 +116,8 @@ static void test_object(void)
     jw_end_object(&f.w);
     g_assert_true(jw_finish(&f.w));
     g_assert_cmpstr(f.out.data, ==,
-        "{\"ip.src\":\"10.0.0.1\",\"tcp.port\":[80,443],\"raw\":\"AP8QIA==\","
-        "\"hex\":\"00ab\",\"k\\\"q\":{}}");
+                    "{\"ip.src\":\"10.0.0.1\",\"tcp.port\":[80,443],\"raw\":\"AP8QIA==\","
+                    "\"hex\":\"00ab\",\"k\\\"q\":{}}");
     esbuf_free(&f.out);
 }
 

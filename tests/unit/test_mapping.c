@@ -11,24 +11,55 @@
 static void test_every_type(void)
 {
     /* Written out independently of mapping.c: one row per ftenum value. */
-    static const struct { enum ftenum t; es_map_class c; } table[] = {
-        {FT_NONE, ES_MAP_NONE}, {FT_PROTOCOL, ES_MAP_NONE}, {FT_BOOLEAN, ES_MAP_BOOLEAN},
-        {FT_CHAR, ES_MAP_LONG}, {FT_UINT8, ES_MAP_LONG}, {FT_UINT16, ES_MAP_LONG},
-        {FT_UINT24, ES_MAP_LONG}, {FT_UINT32, ES_MAP_LONG}, {FT_UINT40, ES_MAP_LONG},
-        {FT_UINT48, ES_MAP_LONG}, {FT_UINT56, ES_MAP_LONG}, {FT_UINT64, ES_MAP_ULONG},
-        {FT_INT8, ES_MAP_LONG}, {FT_INT16, ES_MAP_LONG}, {FT_INT24, ES_MAP_LONG},
-        {FT_INT32, ES_MAP_LONG}, {FT_INT40, ES_MAP_LONG}, {FT_INT48, ES_MAP_LONG},
-        {FT_INT56, ES_MAP_LONG}, {FT_INT64, ES_MAP_LONG},
-        {FT_IEEE_11073_SFLOAT, ES_MAP_DOUBLE}, {FT_IEEE_11073_FLOAT, ES_MAP_DOUBLE},
-        {FT_FLOAT, ES_MAP_DOUBLE}, {FT_DOUBLE, ES_MAP_DOUBLE},
-        {FT_ABSOLUTE_TIME, ES_MAP_DATE}, {FT_RELATIVE_TIME, ES_MAP_DOUBLE},
-        {FT_STRING, ES_MAP_KEYWORD}, {FT_STRINGZ, ES_MAP_KEYWORD}, {FT_UINT_STRING, ES_MAP_KEYWORD},
-        {FT_ETHER, ES_MAP_KEYWORD}, {FT_BYTES, ES_MAP_BYTES}, {FT_UINT_BYTES, ES_MAP_BYTES},
-        {FT_IPv4, ES_MAP_IP}, {FT_IPv6, ES_MAP_IP}, {FT_IPXNET, ES_MAP_LONG},
-        {FT_FRAMENUM, ES_MAP_LONG}, {FT_GUID, ES_MAP_KEYWORD}, {FT_OID, ES_MAP_KEYWORD},
-        {FT_EUI64, ES_MAP_KEYWORD}, {FT_AX25, ES_MAP_KEYWORD}, {FT_VINES, ES_MAP_KEYWORD},
-        {FT_REL_OID, ES_MAP_KEYWORD}, {FT_SYSTEM_ID, ES_MAP_KEYWORD},
-        {FT_STRINGZPAD, ES_MAP_KEYWORD}, {FT_FCWWN, ES_MAP_KEYWORD},
+    static const struct {
+        enum ftenum t;
+        es_map_class c;
+    } table[] = {
+        {FT_NONE, ES_MAP_NONE},
+        {FT_PROTOCOL, ES_MAP_NONE},
+        {FT_BOOLEAN, ES_MAP_BOOLEAN},
+        {FT_CHAR, ES_MAP_LONG},
+        {FT_UINT8, ES_MAP_LONG},
+        {FT_UINT16, ES_MAP_LONG},
+        {FT_UINT24, ES_MAP_LONG},
+        {FT_UINT32, ES_MAP_LONG},
+        {FT_UINT40, ES_MAP_LONG},
+        {FT_UINT48, ES_MAP_LONG},
+        {FT_UINT56, ES_MAP_LONG},
+        {FT_UINT64, ES_MAP_ULONG},
+        {FT_INT8, ES_MAP_LONG},
+        {FT_INT16, ES_MAP_LONG},
+        {FT_INT24, ES_MAP_LONG},
+        {FT_INT32, ES_MAP_LONG},
+        {FT_INT40, ES_MAP_LONG},
+        {FT_INT48, ES_MAP_LONG},
+        {FT_INT56, ES_MAP_LONG},
+        {FT_INT64, ES_MAP_LONG},
+        {FT_IEEE_11073_SFLOAT, ES_MAP_DOUBLE},
+        {FT_IEEE_11073_FLOAT, ES_MAP_DOUBLE},
+        {FT_FLOAT, ES_MAP_DOUBLE},
+        {FT_DOUBLE, ES_MAP_DOUBLE},
+        {FT_ABSOLUTE_TIME, ES_MAP_DATE},
+        {FT_RELATIVE_TIME, ES_MAP_DOUBLE},
+        {FT_STRING, ES_MAP_KEYWORD},
+        {FT_STRINGZ, ES_MAP_KEYWORD},
+        {FT_UINT_STRING, ES_MAP_KEYWORD},
+        {FT_ETHER, ES_MAP_KEYWORD},
+        {FT_BYTES, ES_MAP_BYTES},
+        {FT_UINT_BYTES, ES_MAP_BYTES},
+        {FT_IPv4, ES_MAP_IP},
+        {FT_IPv6, ES_MAP_IP},
+        {FT_IPXNET, ES_MAP_LONG},
+        {FT_FRAMENUM, ES_MAP_LONG},
+        {FT_GUID, ES_MAP_KEYWORD},
+        {FT_OID, ES_MAP_KEYWORD},
+        {FT_EUI64, ES_MAP_KEYWORD},
+        {FT_AX25, ES_MAP_KEYWORD},
+        {FT_VINES, ES_MAP_KEYWORD},
+        {FT_REL_OID, ES_MAP_KEYWORD},
+        {FT_SYSTEM_ID, ES_MAP_KEYWORD},
+        {FT_STRINGZPAD, ES_MAP_KEYWORD},
+        {FT_FCWWN, ES_MAP_KEYWORD},
         {FT_STRINGZTRUNC, ES_MAP_KEYWORD},
     };
     bool seen[FT_NUM_TYPES] = {false};
@@ -55,7 +86,10 @@ static void test_merge(void)
 
 static void test_properties(void)
 {
-    static const struct { es_map_class c; const char *json; } rows[] = {
+    static const struct {
+        es_map_class c;
+        const char *json;
+    } rows[] = {
         {ES_MAP_LONG, "{\"type\":\"long\"}"},
         {ES_MAP_ULONG, "{\"type\":\"unsigned_long\"}"},
         {ES_MAP_DOUBLE, "{\"type\":\"double\"}"},
@@ -152,14 +186,14 @@ static void test_schema_copy_to(void)
     g_assert_cmpuint(es_schema_fields(s), ==, 2);
     char *all = write_range(s, 0, 3);
     g_assert_cmpstr(all, ==, "{\"ip.addr\":{\"type\":\"ip\"},"
-                    "\"ip.src\":{\"type\":\"ip\",\"copy_to\":[\"ip.addr\"]}}");
+                             "\"ip.src\":{\"type\":\"ip\",\"copy_to\":[\"ip.addr\"]}}");
     es_schema_add(s, "ip.dst", ES_MAP_IP);
     g_assert_true(es_schema_copy_to(s, "ip.dst", "ip.addr"));
     es_schema_add_constant(s, "event.dataset", "wireshark.packet");
-    g_assert_false(es_schema_copy_to(s, "ip.src", "ip.host"));  /* target not registered */
+    g_assert_false(es_schema_copy_to(s, "ip.src", "ip.host")); /* target not registered */
     char *later = write_range(s, 3, es_schema_count(s));
     g_assert_cmpstr(later, ==, "{\"ip.dst\":{\"type\":\"ip\",\"copy_to\":[\"ip.addr\"]},"
-                    "\"event.dataset\":{\"type\":\"constant_keyword\",\"value\":\"wireshark.packet\"}}");
+                               "\"event.dataset\":{\"type\":\"constant_keyword\",\"value\":\"wireshark.packet\"}}");
     g_free(all);
     g_free(later);
     es_schema_free(s);

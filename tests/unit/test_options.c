@@ -68,7 +68,7 @@ static void test_plain_http_credentials(void)
         esd_opts_clear(&o);
     }
     g_assert_true(parse(&o, &err, "--node", "http://10.0.0.5:9200", "--allow-plain-http-auth", NULL));
-    g_assert_cmpstr(o.api_key, ==, "aWQ6a2V5");   /* id:key encoded */
+    g_assert_cmpstr(o.api_key, ==, "aWQ6a2V5"); /* id:key encoded */
     esd_opts_clear(&o);
     clean_environment();
     g_assert_true(parse(&o, &err, "--node", "http://10.0.0.5:9200", NULL));
@@ -142,7 +142,7 @@ static void test_secrets_and_environment(void)
     char *path = secrets_file("user = u1\npassword = p1\nclient_key_password = k1\n", 0600);
     g_setenv("ES_PASSWORD", "from-env", TRUE);
     char *dir = g_path_get_dirname(path);
-    g_setenv("ES_CLIENT_KEY", path, TRUE);   /* files that exist: they are checked */
+    g_setenv("ES_CLIENT_KEY", path, TRUE); /* files that exist: they are checked */
     g_setenv("ES_CA_DIR", dir, TRUE);
     /* the command line, then the file, then the environment */
     g_assert_true(parse(&o, &err, "--node", "https://es1:9200", "--user", "u0", "--secrets-file", path, NULL));
@@ -160,7 +160,8 @@ static void test_secrets_and_environment(void)
     g_setenv("ES_SECRETS_FILE", path, TRUE);
     g_assert_false(parse(&o, &err, "--node", "https://es1:9200", NULL));
     char *want = g_strdup_printf("--secrets-file: %s can be read or written by other users (mode 0640); it must "
-                                 "be a file only its owner can read: chmod 600 %s", path, path);
+                                 "be a file only its owner can read: chmod 600 %s",
+                                 path, path);
     g_assert_cmpstr(err, ==, want);
     g_free(want);
     g_free(err);

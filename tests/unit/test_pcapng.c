@@ -12,8 +12,18 @@
 #include "pcapng.h"
 #include "timerange.h"
 
-static uint32_t u32(const guint8 *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint16_t u16(const guint8 *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint32_t u32(const guint8 *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static uint16_t u16(const guint8 *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
 
 /* Offsets of the blocks of a pcapng stream, checking both length fields. */
 static GArray *blocks(const guint8 *data, size_t len)
@@ -37,15 +47,14 @@ static void test_blocks(void)
     FILE *f = open_memstream(&buf, &len);
     pcapng_writer *w = pcapng_writer_new(f);
     const guint8 frame[5] = {1, 2, 3, 4, 5};
-    pcapng_packet p = {.linktype = 1, .source = "cap-a", .source_name = "a.pcap", .ts_ns = 1385391358382163001ULL,
-                       .orig_len = 60, .data = frame, .cap_len = 5, .comment = "wireshark-es: index i, _id cap-a-1"};
+    pcapng_packet p = {.linktype = 1, .source = "cap-a", .source_name = "a.pcap", .ts_ns = 1385391358382163001ULL, .orig_len = 60, .data = frame, .cap_len = 5, .comment = "wireshark-es: index i, _id cap-a-1"};
     g_assert_true(pcapng_writer_packet(w, &p));
     p.comment = NULL;
-    g_assert_true(pcapng_writer_packet(w, &p));   /* same interface */
+    g_assert_true(pcapng_writer_packet(w, &p)); /* same interface */
     p.source = "cap-b";
-    g_assert_true(pcapng_writer_packet(w, &p));   /* another capture: another interface */
+    g_assert_true(pcapng_writer_packet(w, &p)); /* another capture: another interface */
     p.linktype = 101;
-    g_assert_true(pcapng_writer_packet(w, &p));   /* another link type */
+    g_assert_true(pcapng_writer_packet(w, &p)); /* another link type */
     g_assert_true(pcapng_writer_flush(w));
     g_assert_cmpuint(pcapng_writer_interfaces(w), ==, 3);
     pcapng_writer_free(w);
@@ -103,7 +112,7 @@ static void test_times(void)
     g_assert_cmpint(ns, ==, 1385391358500000000LL);
     g_assert_true(esd_time_rfc3339("1969-12-31T23:59:59Z", &ns));
     g_assert_cmpint(ns, ==, -1000000000LL);
-    g_assert_false(esd_time_rfc3339("2013-11-25 14:55:58", &ns));   /* no zone */
+    g_assert_false(esd_time_rfc3339("2013-11-25 14:55:58", &ns)); /* no zone */
     const int64_t now = 1700000000LL * 1000000000LL;
     g_assert_true(esd_time_parse("last 15 minutes", now, &ns, &err));
     g_assert_cmpint(ns, ==, now - 900LL * 1000000000LL);
@@ -132,9 +141,9 @@ static void test_follow_memory(void)
     g_assert_true(esd_seen_check(seen, "a", 100 * s));
     g_assert_false(esd_seen_check(seen, "b", 103 * s));
     g_assert_cmpint(esd_seen_since(seen), ==, 98 * s);
-    g_assert_false(esd_seen_check(seen, "c", 110 * s));   /* a and b leave the window */
+    g_assert_false(esd_seen_check(seen, "c", 110 * s)); /* a and b leave the window */
     g_assert_cmpuint(esd_seen_size(seen), ==, 1);
-    g_assert_false(esd_seen_check(seen, "a", 100 * s));   /* older than the window: new again */
+    g_assert_false(esd_seen_check(seen, "a", 100 * s)); /* older than the window: new again */
     esd_seen_free(seen);
 }
 

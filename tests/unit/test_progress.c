@@ -52,7 +52,7 @@ static void test_lines(void)
         es_stats_init(&st);
         es_progress *p = es_progress_start(&st);
         g_assert_nonnull(p);
-        g_assert_null(es_progress_start(&st));   /* one line at a time */
+        g_assert_null(es_progress_start(&st)); /* one line at a time */
         g_usleep(300000);
         es_stats_add(&st.frames, 10);
         es_progress_message("wireshark-es: %s", "between");

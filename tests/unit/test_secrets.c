@@ -3,7 +3,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#define _GNU_SOURCE   /* memmem */
+#define _GNU_SOURCE /* memmem */
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,7 +18,8 @@ static void test_cloud_id(void)
     GError *err = NULL;
     /* Elastic's documented example: no port, port 443. */
     char *url = es_cloud_id_url("my:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyQ0ZmE4ODIxZTc1NjM0MDMyYmVkMWNmMjIxMTBlMmY5NyQ0ZmE4"
-                                "ODIxZTc1NjM0MDMyYmVkMWNmMjIxMTBlMmY5Ng==", &err);
+                                "ODIxZTc1NjM0MDMyYmVkMWNmMjIxMTBlMmY5Ng==",
+                                &err);
     g_assert_no_error(err);
     g_assert_cmpstr(url, ==, "https://4fa8821e75634032bed1cf22110e2f97.eu-west-1.aws.found.io:443");
     g_free(url);
@@ -27,8 +28,13 @@ static void test_cloud_id(void)
     g_assert_cmpstr(url, ==, "https://abc123.us-central1.gcp.cloud.es.io:9243");
     g_free(url);
     static const char *const bad[] = {
-        "", "name:", "name:!!!!", "bm9kb2xsYXI=" /* "nodollar" */, "aG9zdDo5OTk5OSR1dWlk" /* port 99999 */,
-        "aG9zdCR1dS9pZA==" /* "host$uu/id" */, "JHV1aWQ=" /* "$uuid" */,
+        "",
+        "name:",
+        "name:!!!!",
+        "bm9kb2xsYXI=" /* "nodollar" */,
+        "aG9zdDo5OTk5OSR1dWlk" /* port 99999 */,
+        "aG9zdCR1dS9pZA==" /* "host$uu/id" */,
+        "JHV1aWQ=" /* "$uuid" */,
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_assert_null(es_cloud_id_url(bad[i], &err));
@@ -45,26 +51,26 @@ static void test_api_key(void)
     char *id = es_api_key_id(v);
     g_assert_cmpstr(id, ==, "VuaCfGcBCdbkQm-e5aOx");
     g_free(id);
-    char *again = es_api_key_encoded(v, &err);   /* the encoded form stays */
+    char *again = es_api_key_encoded(v, &err); /* the encoded form stays */
     g_assert_cmpstr(again, ==, v);
     g_free(again);
     g_free(v);
     id = es_api_key_id("abc:secret");
     g_assert_cmpstr(id, ==, "abc");
     g_free(id);
-    g_assert_null(es_api_key_id("a2V5"));         /* base64 of "key": no id */
+    g_assert_null(es_api_key_id("a2V5")); /* base64 of "key": no id */
     static const char *const bad[] = {"", ":s3cr3t", "id0:", "not base64!", "sp ace"};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_assert_null(es_api_key_encoded(bad[i], &err));
         g_assert_true(g_str_has_prefix(err->message, "es.api_key:"));
         if (*bad[i])
-            g_assert_null(strstr(err->message, bad[i]));   /* the key is never quoted */
+            g_assert_null(strstr(err->message, bad[i])); /* the key is never quoted */
         g_clear_error(&err);
     }
     char *who = es_credentials_identity("elastic", "");
     g_assert_cmpstr(who, ==, "user \"elastic\"");
     g_free(who);
-    who = es_credentials_identity("elastic", "abc:secret");   /* the key wins */
+    who = es_credentials_identity("elastic", "abc:secret"); /* the key wins */
     g_assert_cmpstr(who, ==, "API key id \"abc\"");
     g_assert_null(strstr(who, "secret"));
     g_free(who);
@@ -115,7 +121,7 @@ static void test_secrets_file(void)
     g_assert_true(es_secrets_read(path, &s, &err));
     g_assert_cmpstr(s.password, ==, "hunter2");
     es_secrets_clear(&s);
-    g_assert_false(es_secrets_read(dir, &s, &err));    /* not a regular file */
+    g_assert_false(es_secrets_read(dir, &s, &err)); /* not a regular file */
     g_clear_error(&err);
     g_unlink(path);
     g_assert_false(es_secrets_read(path, &s, &err));
@@ -146,7 +152,8 @@ static void test_fingerprint(void)
     uint8_t want[ES_SHA256_LEN], got[ES_SHA256_LEN], plain[ES_SHA256_LEN];
     g_assert_true(es_fingerprint_parse(FP, want));
     g_assert_true(es_fingerprint_parse("79018e2c067e65cd351f47326331"
-                                       "46343e2fdfa6034ef6417625d8789acf0fe4", plain));
+                                       "46343e2fdfa6034ef6417625d8789acf0fe4",
+                                       plain));
     g_assert_cmpmem(want, sizeof want, plain, sizeof plain);
     char *back = es_fingerprint_format(want);
     g_assert_cmpstr(back, ==, FP);
@@ -164,12 +171,23 @@ static void test_fingerprint(void)
 static void test_loopback(void)
 {
     static const char *const local[] = {
-        "http://localhost:9200", "http://LOCALHOST", "https://127.0.0.1:9200/", "http://127.1.2.3",
-        "http://[::1]:9200", "http://user@127.0.0.1:9200", "http://[::ffff:127.0.0.1]:1",
+        "http://localhost:9200",
+        "http://LOCALHOST",
+        "https://127.0.0.1:9200/",
+        "http://127.1.2.3",
+        "http://[::1]:9200",
+        "http://user@127.0.0.1:9200",
+        "http://[::ffff:127.0.0.1]:1",
     };
     static const char *const remote[] = {
-        "http://localhost.evil.example:9200", "http://127.0.0.1.evil.example", "http://10.213.13.2:19805",
-        "http://[::2]:9200", "http://127.0.0.1@evil.example/", "http://h", "nohost", "http://:9200",
+        "http://localhost.evil.example:9200",
+        "http://127.0.0.1.evil.example",
+        "http://10.213.13.2:19805",
+        "http://[::2]:9200",
+        "http://127.0.0.1@evil.example/",
+        "http://h",
+        "nohost",
+        "http://:9200",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(local); i++)
         g_assert_true(es_url_is_loopback(local[i]));
@@ -191,7 +209,7 @@ static void test_redact(void)
     g_assert_cmpstr(forms[1], ==, "ZWxhc3RpYzpodW50ZXIy");
     g_assert_cmpstr(forms[3], ==, "ui2lp2axTNmsyakw9tvNnw");
     GString *t = g_string_new("pw hunter2, hdr ZWxhc3RpYzpodW50ZXIy, key ui2lp2axTNmsyakw9tvNnw hunter2");
-    g_string_insert_c(t, 2, '\0');   /* a NUL does not hide what follows */
+    g_string_insert_c(t, 2, '\0'); /* a NUL does not hide what follows */
     es_redact(t, forms);
     g_assert_null(memmem(t->str, t->len, "hunter2", 7));
     g_assert_null(memmem(t->str, t->len, "ui2lp2", 6));

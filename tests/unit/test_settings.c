@@ -119,7 +119,7 @@ static void test_index(void)
 {
     char out[256];
     g_assert_true(es_index_format("packets-%Y.%m.%d", 1700000000, out, sizeof out));
-    g_assert_cmpstr(out, ==, "packets-2023.11.14");   /* UTC */
+    g_assert_cmpstr(out, ==, "packets-2023.11.14"); /* UTC */
     g_assert_true(es_index_format("pk-%Y.%m.%d-%H", 1700000000 + 3600 * 2, out, sizeof out));
     g_assert_cmpstr(out, ==, "pk-2023.11.15-00");
     g_assert_false(es_index_format("Packets", 0, out, sizeof out));
@@ -179,8 +179,9 @@ static void expect_invalid(const char *const *pairs, size_t n, const char *fragm
     es_settings_clear(&s);
 }
 
-#define INVALID(fragment, ...) do { \
-        static const char *const p_[] = {__VA_ARGS__}; \
+#define INVALID(fragment, ...)                          \
+    do {                                                \
+        static const char *const p_[] = {__VA_ARGS__};  \
         expect_invalid(p_, G_N_ELEMENTS(p_), fragment); \
     } while (0)
 
@@ -231,8 +232,8 @@ static void test_cloud_and_secrets_file(void)
     g_setenv("ES_PASSWORD", "from-env", TRUE);
     g_assert_true(validate(pairs, G_N_ELEMENTS(pairs), &s, &err));
     g_assert_cmpstr(s.node, ==, "cloud:c:ZXUtd2VzdC0xLmF3cy5mb3VuZC5pbyRhYmMkZGVm");
-    g_assert_cmpstr(s.user, ==, "given");            /* a setting wins */
-    g_assert_cmpstr(s.password, ==, "from-file");    /* then the file, then the environment */
+    g_assert_cmpstr(s.user, ==, "given");         /* a setting wins */
+    g_assert_cmpstr(s.password, ==, "from-file"); /* then the file, then the environment */
     es_sink sink;
     g_assert_true(es_sink_parse(s.node, &sink, &err));
     g_assert_cmpstr(sink.urls[0], ==, "https://abc.eu-west-1.aws.found.io:443");
@@ -262,7 +263,11 @@ static void test_copy_opt(void)
     es_settings_init(&from);
     es_settings_init(&to);
     static const char *const sets[][2] = {
-        {"raw", "FALSE"}, {"bulk_docs", "7"}, {"compression", "gzip"}, {"node", "h:1"}, {"password", "pw"},
+        {"raw", "FALSE"},
+        {"bulk_docs", "7"},
+        {"compression", "gzip"},
+        {"node", "h:1"},
+        {"password", "pw"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(sets); i++) {
         const es_opt_desc *d = es_opt_find(sets[i][0]);
@@ -272,7 +277,7 @@ static void test_copy_opt(void)
     }
     g_assert_true(es_settings_equal(&from, &to));
     es_settings_clear(&from);
-    g_assert_cmpstr(to.node, ==, "h:1");   /* its own copy */
+    g_assert_cmpstr(to.node, ==, "h:1"); /* its own copy */
     es_settings_clear(&to);
 }
 

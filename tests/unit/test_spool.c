@@ -51,8 +51,8 @@ static void test_order(void)
     g_free(id);
     es_batch *b = es_spool_take(sp, 0);
     g_assert_cmpuint(b->n_items, ==, 2);
-    es_spool_release(sp, a->spool_id);            /* not delivered: first again */
-    es_spool_done(sp, b->spool_id);               /* delivered: gone */
+    es_spool_release(sp, a->spool_id); /* not delivered: first again */
+    es_spool_done(sp, b->spool_id);    /* delivered: gone */
     es_batch_free(a);
     es_batch_free(b);
     g_assert_true(es_spool_pending(sp));
