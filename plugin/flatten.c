@@ -284,6 +284,33 @@ static int32_t triage(es_flattener *f, const header_field_info *hf)
     return K_UNKNOWN;
 }
 
+static bool is_signed(enum ftenum t)
+{
+    return t == FT_INT8 || t == FT_INT16 || t == FT_INT24 || t == FT_INT32 || t == FT_INT40 ||
+           t == FT_INT48 || t == FT_INT56 || t == FT_INT64;
+}
+
+static bool is_64(enum ftenum t)
+{
+    return t == FT_UINT40 || t == FT_UINT48 || t == FT_UINT56 || t == FT_UINT64 ||
+           t == FT_INT40 || t == FT_INT48 || t == FT_INT56 || t == FT_INT64;
+}
+
+static bool is_integer(enum ftenum t)
+{
+    return is_signed(t) || t == FT_CHAR || t == FT_UINT8 || t == FT_UINT16 || t == FT_UINT24 ||
+           t == FT_UINT32 || t == FT_UINT40 || t == FT_UINT48 || t == FT_UINT56 || t == FT_UINT64;
+}
+
+/* An integer field's value as 64 bits (a signed 32-bit one zero-extended,
+ * as Wireshark looks its value strings up); FT_FRAMENUM too. */
+static uint64_t integer_bits(fvalue_t *fv, enum ftenum t)
+{
+    if (is_64(t))
+        return is_signed(t) ? (uint64_t)fvalue_get_sinteger64(fv) : fvalue_get_uinteger64(fv);
+    return is_signed(t) ? (uint64_t)(uint32_t)fvalue_get_sinteger(fv) : fvalue_get_uinteger(fv);
+}
+
 /* Whether Wireshark shows hf's values by name: an integer with value,
  * range or 64-bit strings.  Units (BASE_UNIT_STRING) and custom formats are
  * not names; booleans are left out: true/false is already their value, and
@@ -292,28 +319,7 @@ static bool has_value_names(const header_field_info *hf)
 {
     if (!hf->strings || (hf->display & BASE_UNIT_STRING) || FIELD_DISPLAY(hf->display) == BASE_CUSTOM)
         return false;
-    switch (hf->type) {
-    case FT_CHAR:
-    case FT_UINT8:
-    case FT_UINT16:
-    case FT_UINT24:
-    case FT_UINT32:
-    case FT_UINT40:
-    case FT_UINT48:
-    case FT_UINT56:
-    case FT_UINT64:
-    case FT_INT8:
-    case FT_INT16:
-    case FT_INT24:
-    case FT_INT32:
-    case FT_INT40:
-    case FT_INT48:
-    case FT_INT56:
-    case FT_INT64:
-        return true;
-    default:
-        return false;
-    }
+    return is_integer(hf->type);
 }
 
 static int32_t add_key(es_flattener *f, const char *abbrev, char *name, value_kind kind, es_map_class cls)
@@ -481,31 +487,13 @@ static bool same_value(field_info *a, field_info *b)
     fvalue_t *x = ES_FI_FV(a), *y = ES_FI_FV(b);
     size_t la, lb;
     const uint8_t *pa, *pb;
-    switch (a->hfinfo->type) {
+    enum ftenum t = a->hfinfo->type;
+    if (is_integer(t) || t == FT_FRAMENUM)
+        return integer_bits(x, t) == integer_bits(y, t);
+    switch (t) {
     case FT_BOOLEAN:
-    case FT_UINT40:
-    case FT_UINT48:
-    case FT_UINT56:
-    case FT_UINT64:
     case FT_EUI64:
         return fvalue_get_uinteger64(x) == fvalue_get_uinteger64(y);
-    case FT_CHAR:
-    case FT_UINT8:
-    case FT_UINT16:
-    case FT_UINT24:
-    case FT_UINT32:
-    case FT_FRAMENUM:
-        return fvalue_get_uinteger(x) == fvalue_get_uinteger(y);
-    case FT_INT8:
-    case FT_INT16:
-    case FT_INT24:
-    case FT_INT32:
-        return fvalue_get_sinteger(x) == fvalue_get_sinteger(y);
-    case FT_INT40:
-    case FT_INT48:
-    case FT_INT56:
-    case FT_INT64:
-        return fvalue_get_sinteger64(x) == fvalue_get_sinteger64(y);
     case FT_IPv4:
         return es_fv_ipv4(x) == es_fv_ipv4(y);
     case FT_IPv6:
@@ -820,29 +808,11 @@ static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *
     fvalue_t *fv = ES_FI_FV(fi);
     const header_field_info *hf = fi->hfinfo;
     size_t len;
-    switch (hf->type) {
-    case FT_BOOLEAN:
-    case FT_CHAR:
-    case FT_UINT8:
-    case FT_UINT16:
-    case FT_UINT24:
-    case FT_UINT32:
-    case FT_FRAMENUM:
-    case FT_IPXNET:
-    case FT_UINT40:
-    case FT_UINT48:
-    case FT_UINT56:
-    case FT_UINT64:
-    case FT_INT8:
-    case FT_INT16:
-    case FT_INT24:
-    case FT_INT32:
-    case FT_INT40:
-    case FT_INT48:
-    case FT_INT56:
-    case FT_INT64:
+    if (is_integer(hf->type) || hf->type == FT_BOOLEAN || hf->type == FT_FRAMENUM || hf->type == FT_IPXNET) {
         write_integer(f, w, kind, fv, hf->type);
         return true;
+    }
+    switch (hf->type) {
     case FT_FLOAT:
     case FT_DOUBLE:
     case FT_RELATIVE_TIME:
@@ -873,18 +843,6 @@ static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *
     }
 }
 
-static bool is_signed(enum ftenum t)
-{
-    return t == FT_INT8 || t == FT_INT16 || t == FT_INT24 || t == FT_INT32 || t == FT_INT40 ||
-           t == FT_INT48 || t == FT_INT56 || t == FT_INT64;
-}
-
-static bool is_64(enum ftenum t)
-{
-    return t == FT_UINT40 || t == FT_UINT48 || t == FT_UINT56 || t == FT_UINT64 ||
-           t == FT_INT40 || t == FT_INT48 || t == FT_INT56 || t == FT_INT64;
-}
-
 /* The name Wireshark shows for fi's value, or NULL (no strings for its
  * field, or none for this value). */
 static const char *value_name(const field_info *fi)
@@ -893,11 +851,7 @@ static const char *value_name(const field_info *fi)
     if (!has_value_names(hf))
         return NULL;
     fvalue_t *fv = ES_FI_FV((field_info *)fi);
-    uint64_t v;
-    if (is_64(hf->type))
-        v = is_signed(hf->type) ? (uint64_t)fvalue_get_sinteger64(fv) : fvalue_get_uinteger64(fv);
-    else
-        v = is_signed(hf->type) ? (uint64_t)(uint32_t)fvalue_get_sinteger(fv) : fvalue_get_uinteger(fv);
+    uint64_t v = integer_bits(fv, hf->type);
     bool wide = hf->display & BASE_VAL64_STRING || is_64(hf->type);
     if (hf->display & BASE_RANGE_STRING)
         return wide ? try_rval64_to_str(v, hf->strings) : try_rval_to_str((guint32)v, hf->strings);
