@@ -124,7 +124,8 @@ const es_opt_desc es_opts[] = {
      "(or ES_API_KEY, or es.secrets_file)",
      ES_OPT_SECRET, F(api_key), 0, 0, 0, "", NULL},
     {"secrets_file", "Secrets file",
-     "File of KEY=VALUE lines (user, password, api_key) that only its owner may read (chmod 600); "
+     "File of KEY=VALUE lines (user, password, api_key, client_key_password) that only its owner may "
+     "read (chmod 600); "
      "fills in what the settings leave empty, before ES_PASSWORD / ES_API_KEY",
      ES_OPT_STRING, F(secrets_file), 0, 0, 0, "", NULL},
     {"ca_file", "CA certificate file", "PEM file of the CA(s) that signed the nodes' certificates",
