@@ -11,16 +11,12 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
-#include <wireshark.h>
-#include <epan/epan.h>
 #include <epan/epan_dissect.h>
 #include <epan/proto.h>
 #include <epan/tvbuff.h>
-#include <wiretap/wtap.h>
-#include <wsutil/filesystem.h>
-#include <wsutil/privileges.h>
 
 #include "flatten.h"
+#include "wsinit.h"
 
 static epan_t *session;
 static gint ett_test = -1;
@@ -620,25 +616,12 @@ static void test_underscore_names(void)
     run_clear(&r);
 }
 
-/* Every dissector registered, none loaded from plugins. */
-static void init_epan(const char *argv0)
-{
-    init_process_policies();
-    char *err = configuration_init(argv0, NULL);
-    g_free(err);
-    wtap_init(FALSE);
-    if (!epan_init(NULL, NULL, FALSE))
-        g_error("epan_init failed");
-    gint *etts[] = {&ett_test};
-    proto_register_subtree_array(etts, 1);
-    static const struct packet_provider_funcs no_provider = {0};
-    session = epan_new(NULL, &no_provider);
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    init_epan(argv[0]);
+    session = es_test_epan_init(argv[0]);
+    gint *etts[] = {&ett_test};
+    proto_register_subtree_array(etts, 1);
     g_test_add_func("/flatten/types", test_types);
     g_test_add_func("/flatten/metadata-fields", test_metadata_fields);
     g_test_add_func("/flatten/repeat/array", test_repeat_array);
@@ -654,8 +637,6 @@ int main(int argc, char **argv)
     g_test_add_func("/flatten/settings/core-profile", test_core_profile);
     g_test_add_func("/flatten/names/underscore", test_underscore_names);
     int rc = g_test_run();
-    epan_free(session);
-    epan_cleanup();
-    wtap_cleanup();
+    es_test_epan_cleanup(session);
     return rc;
 }
