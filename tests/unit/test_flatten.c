@@ -100,6 +100,8 @@ static void run_init(run *r, es_name_style style, const char *const *opts)
         g_assert_no_error(err);
     }
     r->schema = es_schema_new();
+    if (r->s.ecs) /* as the exporter does before the first frame */
+        es_flatten_register_ecs(r->schema);
     r->f = es_flattener_new(&r->s, style, r->schema);
 }
 
@@ -481,6 +483,7 @@ static void test_value_name_keys(void)
     g_free(want);
     header_field_info *hf = find_field(name_collides);
     g_assert_nonnull(hf);
+    g_test_message("FIELD.name taken: %s", hf->abbrev);
     const value_string *vs = hf->strings;
     doc = one_field_doc(&r, hf, vs->value);
     want = g_strdup_printf("{\"%s\":%u,\"%s.value_name\":\"%s\"}", hf->abbrev, vs->value, hf->abbrev, vs->strptr);
@@ -549,6 +552,56 @@ static void test_exclude(void)
                   "{\"frame.len\":64,\"ip.src\":\"192.0.2.1\",\"ip.checksum\":4660,\"data.data\":\"deadbeef\","
                   "\"tcp.srcport\":443,\"tcp.option_kind\":2,"
                   "\"tcp.option_kind.name\":\"Maximum Segment Size\"}");
+}
+
+/* An es.exclude prefix matches whole name parts, or anything after a
+ * trailing dot. */
+static void test_exclude_prefixes(void)
+{
+    static const char *const part[] = {"exclude", "eth.src,tcp.", NULL};
+    run r;
+    run_init(&r, ES_NAMES_DOTTED, part);
+    char *doc = resolved_doc(&r, false);
+    g_assert_cmpstr(doc, ==, "{\"eth.src_resolved\":\"Vendor_dd:ee:ff\"}");
+    g_free(doc);
+    frame fr;
+    frame_init(&fr);
+    add_tcp(&fr, top(&fr));
+    assert_doc(&r, &fr, "{}");
+    frame_clear(&fr);
+    run_clear(&r);
+}
+
+/* es.ecs: the ECS names are copy_to targets of Wireshark's in the mapping,
+ * never members of the document. */
+static void test_ecs_copies(void)
+{
+    static const char *const off[] = {"ecs", "false", NULL};
+    static const char *const doc = "{\"frame.len\":64,\"eth.src\":\"aa:bb:cc:dd:ee:ff\",\"ip.src\":\"192.0.2.1\","
+                                   "\"ip.checksum\":4660,\"data.data\":\"deadbeef\",\"tcp.srcport\":443,\"tcp.flags\":2,"
+                                   "\"tcp.flags.syn\":true,\"tcp.option_kind\":2,"
+                                   "\"tcp.option_kind.name\":\"Maximum Segment Size\"}";
+    for (int ecs = 1; ecs >= 0; ecs--) {
+        run r;
+        run_init(&r, ES_NAMES_DOTTED, ecs ? NULL : off);
+        char *got = layers_doc(&r);
+        g_assert_cmpstr(got, ==, doc);
+        g_free(got);
+        JsonParser *p = json_parser_new();
+        JsonObject *schema = schema_object(&r, p);
+        JsonObject *ip_src = json_object_get_object_member(schema, "ip.src");
+        JsonObject *srcport = json_object_get_object_member(schema, "tcp.srcport");
+        g_assert_cmpint(json_object_has_member(ip_src, "copy_to"), ==, ecs);
+        g_assert_cmpint(json_object_has_member(srcport, "copy_to"), ==, ecs);
+        if (ecs) {
+            JsonArray *to = json_object_get_array_member(ip_src, "copy_to");
+            g_assert_cmpstr(json_array_get_string_element(to, 0), ==, "source.ip");
+            to = json_object_get_array_member(srcport, "copy_to");
+            g_assert_cmpstr(json_array_get_string_element(to, 0), ==, "source.port");
+        }
+        g_object_unref(p);
+        run_clear(&r);
+    }
 }
 
 /* es.protocols keeps the top-level protocols named, and nothing else at the top. */
@@ -632,7 +685,9 @@ int main(int argc, char **argv)
     g_test_add_func("/flatten/value-name-keys", test_value_name_keys);
     g_test_add_func("/flatten/settings/defaults", test_defaults);
     g_test_add_func("/flatten/settings/exclude", test_exclude);
+    g_test_add_func("/flatten/settings/exclude-prefixes", test_exclude_prefixes);
     g_test_add_func("/flatten/settings/protocols", test_protocols);
+    g_test_add_func("/flatten/settings/ecs", test_ecs_copies);
     g_test_add_func("/flatten/settings/max-bytes", test_max_bytes);
     g_test_add_func("/flatten/settings/core-profile", test_core_profile);
     g_test_add_func("/flatten/names/underscore", test_underscore_names);
