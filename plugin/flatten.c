@@ -30,7 +30,8 @@ typedef struct key {
     size_t len;
     value_kind kind;
     es_map_class cls;
-    const char *name;   /* field name as the key family was created with */
+    const char *name;   /* member name (underscored in that style) */
+    const char *abbrev; /* Wireshark name it was created for (registry-owned), NULL: a value-name key */
     bool copy_source;   /* has a copy_to (so cannot be a copy target) */
     bool copy_target;   /* receives a copy_to (so cannot be a source) */
     bool nested;        /* under_a_field(name): never in a copy_to */
@@ -335,6 +336,7 @@ static int32_t add_key(es_flattener *f, const char *abbrev, char *name, value_ki
     k.kind = kind;
     k.cls = cls;
     k.name = name;
+    k.abbrev = abbrev;
     k.copy_source = k.copy_target = false;
     k.nested = under_a_field(name);
     k.copied_to = -1;
@@ -395,9 +397,14 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
     if (found) {
         idx = GPOINTER_TO_INT(found) - 1;
         key *k = &g_array_index(f->keys, key, idx);
-        /* Another name mapped onto the same member (underscore style). */
-        if (strcmp(k->name, name) != 0 || family_kind(hf, &cls) == KIND_STRING)
+        /* Another Wireshark name mapped onto the same member (underscore
+         * style: mtp3mg.test.pattern, mtp3mg.test_pattern): strings. */
+        bool other_name = !k->abbrev || strcmp(k->abbrev, hf->abbrev) != 0;
+        if ((other_name || family_kind(hf, &cls) == KIND_STRING) && k->kind != KIND_STRING) {
             k->kind = KIND_STRING;
+            k->cls = ES_MAP_KEYWORD;
+            es_schema_add(f->schema, k->name, ES_MAP_KEYWORD);
+        }
         g_free(name);
     } else {
         value_kind kind = family_kind(hf, &cls);

@@ -669,6 +669,24 @@ static void test_underscore_names(void)
     run_clear(&r);
 }
 
+/* Two Wireshark names that meet under one underscore member, an integer and
+ * bytes: the member is a keyword and both values strings, in every frame. */
+static void test_underscore_collision(void)
+{
+    run r;
+    run_init(&r, ES_NAMES_UNDERSCORE, NULL);
+    for (int i = 0; i < 2; i++) {
+        frame fr;
+        frame_init(&fr);
+        add_uint(&fr, top(&fr), "mtp3mg.test.pattern", 20, 2, 5);
+        proto_tree_add_item(top(&fr), hf_id("mtp3mg.test_pattern"), fr.tvb, 20, 4, ENC_NA);
+        assert_doc(&r, &fr, "{\"mtp3mg_test_pattern\":[\"5\",\"deadbeef\"]}");
+        frame_clear(&fr);
+    }
+    assert_type(&r, "mtp3mg_test_pattern", "keyword");
+    run_clear(&r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -691,6 +709,7 @@ int main(int argc, char **argv)
     g_test_add_func("/flatten/settings/max-bytes", test_max_bytes);
     g_test_add_func("/flatten/settings/core-profile", test_core_profile);
     g_test_add_func("/flatten/names/underscore", test_underscore_names);
+    g_test_add_func("/flatten/names/underscore-collision", test_underscore_collision);
     int rc = g_test_run();
     es_test_epan_cleanup(session);
     return rc;
