@@ -13,13 +13,13 @@
 #define READ_RECORDS 4096
 
 struct es_frame_map {
-    FILE *fp;       /* NULL for a map fed by es_frame_map_feed() */
-    GArray *recs;   /* of es_frame_ref, frame n at n - 1 */
-    bool failed;    /* the error was reported */
+    FILE *fp;     /* NULL for a map fed by es_frame_map_feed() */
+    GArray *recs; /* of es_frame_ref, frame n at n - 1 */
+    bool failed;  /* the error was reported */
     char *path;
 };
 
-G_DEFINE_QUARK(es-framemap-error-quark, es_framemap_error)
+G_DEFINE_QUARK(es - framemap - error - quark, es_framemap_error)
 
 static es_frame_map *map_new(FILE *fp, const char *path)
 {
@@ -70,7 +70,7 @@ bool es_frame_map_feed(es_frame_map *m, const uint8_t *buf, size_t len, GError *
         uint32_t last = m->recs->len ? g_array_index(m->recs, es_frame_ref, m->recs->len - 1).number : 0;
         if (r.number <= last || r.prev_nsecs >= 1000000000u) {
             g_set_error(err, es_framemap_error_quark(), 2, "es.frame_map: %s: record %u is invalid "
-                        "(frame %u after %u, %u ns); accepted: rising frame numbers, ns below 10^9",
+                                                           "(frame %u after %u, %u ns); accepted: rising frame numbers, ns below 10^9",
                         m->path, m->recs->len + 1, r.number, last, r.prev_nsecs);
             return false;
         }
@@ -90,14 +90,16 @@ static bool read_up_to(es_frame_map *m, uint32_t n, GError **err)
             return false;
         if (got < want) {
             g_set_error(err, es_framemap_error_quark(), 3, "es.frame_map: %s ends after %u frames%s; "
-                        "frame %u and the following are not exported", m->path, m->recs->len,
+                                                           "frame %u and the following are not exported",
+                        m->path, m->recs->len,
                         got % ES_FRAMEMAP_RECORD ? " and part of a record" : "", m->recs->len + 1);
             return false;
         }
     }
     if (m->recs->len < n) {
         g_set_error(err, es_framemap_error_quark(), 3, "es.frame_map: %s has %u frames; frame %u and "
-                    "the following are not exported", m->path, m->recs->len, m->recs->len + 1);
+                                                       "the following are not exported",
+                    m->path, m->recs->len, m->recs->len + 1);
         return false;
     }
     return true;

@@ -23,7 +23,7 @@
 #define ES_FRAMEMAP_RECORD 16
 
 typedef struct es_frame_ref {
-    uint32_t number;    /* in the original capture */
+    uint32_t number;     /* in the original capture */
     uint32_t prev_nsecs; /* the original's previous frame's time */
     int64_t prev_secs;
 } es_frame_ref;

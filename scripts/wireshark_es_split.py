@@ -144,11 +144,6 @@ class Parts:
         for f in self.files:
             f.write(block)
 
-    def frame(self, part, block, number, prev):
-        self.files[part].write(block)
-        self.map_files[part].write(MAP_RECORD.pack(number, prev[1], prev[0]))
-        self.frames[part] += 1
-
     def close(self):
         for f in self.files + self.map_files:
             f.close()
@@ -163,40 +158,104 @@ def _reader(path):
     return f
 
 
-def _blocks(f, header_len, length_of):
-    """(buffer, offset, length) of each record: length_of(buffer, offset)
-    gives a record's length from its first header_len bytes."""
-    buf, pos = b"", 0
+def _chunks(f):
+    """The file in big chunks; rest(b) is handed the unread tail of the
+    previous chunk, which leads the next one."""
+    tail = b""
     while True:
-        if len(buf) - pos < header_len or len(buf) - pos < length_of(buf, pos):
-            chunk = f.read(CHUNK)
-            if not chunk:
-                return
-            buf, pos = buf[pos:] + chunk, 0
-            continue
-        n = length_of(buf, pos)
-        yield buf, pos, n
-        pos += n
+        chunk = f.read(CHUNK)
+        if not chunk:
+            return
+        tail = yield tail + chunk
+
+
+def quick_key(buf, d, caplen):
+    """For the common frame (Ethernet, IPv4 without options or fragments,
+    or IPv6 without extension headers, carrying TCP, UDP or SCTP), a key of
+    its flow (protocol, addresses, ports), to cache its part; else None."""
+    if caplen < 58:
+        return None
+    etype = buf[d + 12:d + 14]
+    if etype == b"\x08\x00" and buf[d + 14] == 0x45 and not buf[d + 20] & 0x3F and not buf[d + 21] \
+            and buf[d + 23] in PORT_PROTOCOLS:
+        return buf[d + 23:d + 24] + buf[d + 26:d + 38]
+    if etype == b"\x86\xdd" and buf[d + 20] in PORT_PROTOCOLS:
+        return buf[d + 20:d + 21] + buf[d + 22:d + 58]
+    return None
+
+
+class Writer:
+    """Frames into their parts; the state the loops of split_pcap and
+    split_pcapng share (written inline there: a call a frame costs)."""
+
+    def __init__(self, splitter, parts):
+        self.splitter, self.parts = splitter, parts
+        self.cache = {}
+        self.number, self.prev, self.first = 0, None, None
+
+    def slow_part(self, link, buf, d, caplen, key):
+        """The part of a frame the quick key's cache does not know."""
+        part = self.splitter.part(link, memoryview(buf)[d:d + caplen])
+        if key:
+            if len(self.cache) >= CACHE_MAX:
+                self.cache.clear()
+            self.cache[key] = part
+        return part
+
+    def loop(self):
+        """What a loop needs, as locals."""
+        return (self.cache.get, self.slow_part, [f.write for f in self.parts.files],
+                [f.write for f in self.parts.map_files], MAP_RECORD.pack)
+
+    def end(self, number, frames, prev, first):
+        self.number, self.prev = number, prev
+        self.first = self.first or first
+        for i, n in enumerate(frames):
+            self.parts.frames[i] += n
 
 
 PCAP_MAGICS = {0xa1b2c3d4: (16, 1000), 0xa1b23c4d: (16, 1), 0xa1b2cd34: (24, 1000)}
 
 
-def split_pcap(f, head, splitter, parts):
+def split_pcap(f, head, writer):
     order = "<" if struct.unpack("<I", head[:4])[0] in PCAP_MAGICS else ">"
     hdr, scale = PCAP_MAGICS[struct.unpack(order + "I", head[:4])[0]]
     link = struct.unpack(order + "I", head[20:24])[0] & 0x0FFFFFFF
-    parts.to_all(head)
-    rec = struct.Struct(order + "III")
-    number, prev, first = 0, None, None
-    for buf, pos, n in _blocks(f, hdr, lambda b, p: hdr + rec.unpack_from(b, p)[2]):
-        secs, frac, _ = rec.unpack_from(buf, pos)
-        ts = (secs, frac * scale)
-        number += 1
-        part = splitter.part(link, memoryview(buf)[pos + hdr:pos + n])
-        parts.frame(part, memoryview(buf)[pos:pos + n], number, prev or ts)
-        prev, first = ts, first or ts
-    return first
+    writer.parts.to_all(head)
+    rec = struct.Struct(order + "III").unpack_from
+    cached, slow, write, write_map, pack = writer.loop()
+    number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
+    chunks = _chunks(f)
+    buf = next(chunks, b"")
+    while buf:
+        pos, end, mv = 0, len(buf), memoryview(buf)
+        while pos + hdr <= end:
+            secs, frac, incl = rec(buf, pos)
+            if pos + hdr + incl > end:
+                break
+            d = pos + hdr
+            key = quick_key(buf, d, incl) if link == 1 else None
+            part = cached(key) if key else None
+            if part is None:
+                part = slow(link, buf, d, incl, key)
+            number += 1
+            ns = frac * scale
+            if prev_s is None:
+                prev_s, prev_ns, first = secs, ns, (secs, ns)
+            write[part](mv[pos:d + incl])
+            write_map[part](pack(number, prev_ns, prev_s))
+            frames[part] += 1
+            prev_s, prev_ns, pos = secs, ns, d + incl
+        buf = _next(chunks, buf[pos:])
+    writer.end(number, frames, (prev_s, prev_ns), first)
+    return writer.first
+
+
+def _next(chunks, rest):
+    try:
+        return chunks.send(rest)
+    except StopIteration:
+        return b""
 
 
 class Section:
@@ -205,6 +264,7 @@ class Section:
     def __init__(self, order):
         self.order = order
         self.interfaces = []
+        self.epb = struct.Struct(order + "IIIIII").unpack_from
 
     def add_interface(self, block):
         (link,) = struct.unpack_from(self.order + "H", block, 8)
@@ -221,50 +281,59 @@ class Section:
             pos += 4 + (length + 3) // 4 * 4
         self.interfaces.append((link, units, offset))
 
-    def time(self, interface, high, low):
-        _, units, offset = self.interfaces[interface]
-        ticks = high << 32 | low
-        return ticks // units + offset, (ticks % units) * 10 ** 9 // units
-
 
 FRAME_BLOCKS = {2, 6}
 UNSPLITTABLE_BLOCKS = {3, 0x204, 0x208}   # frames without an interface's time stamp
 
 
-def split_pcapng(f, splitter, parts):
-    section = Section("<")
-    number, prev, first = 0, None, None
-
-    def length_of(b, p):
-        if b[p:p + 4] == b"\x0a\x0d\x0d\x0a":
-            order = "<" if b[p + 8:p + 12] == b"\x4d\x3c\x2b\x1a" else ">"
-            return struct.unpack_from(order + "I", b, p + 4)[0]
-        return struct.unpack_from(section.order + "I", b, p + 4)[0]
-
-    for buf, pos, n in _blocks(f, 12, length_of):
-        block = memoryview(buf)[pos:pos + n]
-        (btype,) = struct.unpack_from(section.order + "I", buf, pos)
-        if buf[pos:pos + 4] == b"\x0a\x0d\x0d\x0a":
-            section = Section("<" if buf[pos + 8:pos + 12] == b"\x4d\x3c\x2b\x1a" else ">")
-        elif btype == 1:
-            section.add_interface(block)
-        elif btype in UNSPLITTABLE_BLOCKS:
-            raise Unsplittable(f"pcapng block type {btype:#x} (a frame without an interface time stamp)")
-        if btype not in FRAME_BLOCKS:
-            parts.to_all(block)
-            continue
-        if btype == 6:
-            iface, high, low, caplen = struct.unpack_from(section.order + "IIII", buf, pos + 8)
-        else:
-            iface, high, low, caplen = struct.unpack_from(section.order + "HxxIII", buf, pos + 8)
-        if iface >= len(section.interfaces):
-            raise Unsplittable(f"frame {number + 1} names interface {iface}, which is not described")
-        ts = section.time(iface, high, low)
-        number += 1
-        part = splitter.part(section.interfaces[iface][0], block[28:28 + min(caplen, n - 32)])
-        parts.frame(part, block, number, prev or ts)
-        prev, first = ts, first or ts
-    return first
+def split_pcapng(f, writer):
+    section = None
+    cached, slow, write, write_map, pack = writer.loop()
+    number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
+    chunks = _chunks(f)
+    buf = next(chunks, b"")
+    while buf:
+        pos, end, mv = 0, len(buf), memoryview(buf)
+        while pos + 28 <= end:
+            if buf[pos:pos + 4] == b"\x0a\x0d\x0d\x0a":
+                section = Section("<" if buf[pos + 8:pos + 12] == b"\x4d\x3c\x2b\x1a" else ">")
+            if section is None:
+                raise Unsplittable("no section header block first")
+            btype, blen, iface, high, low, caplen = section.epb(buf, pos)
+            if blen < 12 or blen % 4:
+                raise Unsplittable(f"a block of length {blen}")
+            if pos + blen > end:
+                break
+            if btype in FRAME_BLOCKS:
+                if btype == 2:
+                    iface &= 0xFFFF if section.order == "<" else 0xFFFF0000
+                if iface >= len(section.interfaces):
+                    raise Unsplittable(f"frame {number + 1} names interface {iface}, not described")
+                link, units, offset = section.interfaces[iface]
+                ticks = high << 32 | low
+                secs, ns = ticks // units + offset, (ticks % units) * 1000000000 // units
+                caplen = min(caplen, blen - 32)
+                key = quick_key(buf, pos + 28, caplen) if link == 1 else None
+                part = cached(key) if key else None
+                if part is None:
+                    part = slow(link, buf, pos + 28, caplen, key)
+                number += 1
+                if prev_s is None:
+                    prev_s, prev_ns, first = secs, ns, (secs, ns)
+                write[part](mv[pos:pos + blen])
+                write_map[part](pack(number, prev_ns, prev_s))
+                frames[part] += 1
+                prev_s, prev_ns = secs, ns
+            else:
+                if btype == 1:
+                    section.add_interface(memoryview(buf)[pos:pos + blen])
+                elif btype in UNSPLITTABLE_BLOCKS:
+                    raise Unsplittable(f"pcapng block type {btype:#x} (a frame without an interface time stamp)")
+                writer.parts.to_all(memoryview(buf)[pos:pos + blen])
+            pos += blen
+        buf = _next(chunks, buf[pos:])
+    writer.end(number, frames, (prev_s, prev_ns), first)
+    return writer.first
 
 
 def split(path, n, directory):
@@ -283,12 +352,13 @@ def split(path, n, directory):
         else:
             raise Unsplittable("not a pcap or pcapng file")
         parts = Parts(directory, stem, n, "." + kind)
+        writer = Writer(Splitter(n), parts)
         try:
             if kind == "pcap":
-                first = split_pcap(f, head, Splitter(n), parts)
+                first = split_pcap(f, head, writer)
             else:
                 f.seek(0)
-                first = split_pcapng(f, Splitter(n), parts)
+                first = split_pcapng(f, writer)
         finally:
             parts.close()
     return list(zip(parts.paths, parts.maps, parts.frames)), first
