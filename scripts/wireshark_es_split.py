@@ -159,8 +159,8 @@ def _reader(path):
 
 
 def _chunks(f):
-    """The file in big chunks; rest(b) is handed the unread tail of the
-    previous chunk, which leads the next one."""
+    """The file in big chunks: send() it the unread tail of the chunk it
+    gave, which then leads the next one."""
     tail = b""
     while True:
         chunk = f.read(CHUNK)
@@ -220,7 +220,7 @@ PCAP_MAGICS = {0xa1b2c3d4: (16, 1000), 0xa1b23c4d: (16, 1), 0xa1b2cd34: (24, 100
 def split_pcap(f, head, writer):
     order = "<" if struct.unpack("<I", head[:4])[0] in PCAP_MAGICS else ">"
     hdr, scale = PCAP_MAGICS[struct.unpack(order + "I", head[:4])[0]]
-    link = struct.unpack(order + "I", head[20:24])[0] & 0x0FFFFFFF
+    link = struct.unpack(order + "I", head[20:24])[0] & 0xFFFF   # above: FCS length
     writer.parts.to_all(head)
     rec = struct.Struct(order + "III").unpack_from
     cached, slow, write, write_map, pack = writer.loop()

@@ -20,7 +20,7 @@ MIX = ["arkime_synthetic.pcap", "espcap-test_http.pcap", "espcap-test_dns.pcap",
 
 # Numbered per process (conversations of the other parts are not seen);
 # cotp.destref of class-0 data is the last COTP reference of any flow.
-RENUMBERED = {"tcp.stream", "udp.stream", "cotp.destref"}
+RENUMBERED = {"tcp.stream", "udp.stream", "quic.connection.number", "cotp.destref"}
 # Text that quotes another frame's part-local number.
 QUOTING = {"_ws.col.info", "_ws.expert.message"}
 # Combined fields (ip.addr, tcp.port, ...) written as arrays by each run's
@@ -72,7 +72,8 @@ def test_split_gives_the_single_runs_documents(cluster, wrapper, mix, parts):  #
     proc, split = run(cluster, wrapper, mix, f"it-split-{parts}", parts)
     files, counts = total(proc.stdout)
     assert files == {"files": 1, "indexed": 1, "skipped": 0, "failed": 0}
-    assert counts[:2] == (frames, frames)
+    # A request retried on a slow engine finds its items present: still indexed once.
+    assert counts[0] == counts[1] + counts[2] == frames and counts[3:5] == (0, 0)
     assert f"split into {parts} parts" in proc.stdout
     assert set(split) == set(single)
     assert differences(single, split) == {}
