@@ -85,6 +85,7 @@ static struct {
     char exported_capid[ES_CAPID_LEN + 1];
     GByteArray *exported; /* bit per frame number */
     /* a part of a split capture (es.frame_map); NULL: a whole capture */
+    char *map_path;
     es_frame_map *map;
     bool has_origin;
     nstime_t origin; /* es.time_origin */
@@ -294,27 +295,28 @@ static void pipeline_stop(pipeline *p)
     g_free(p);
 }
 
-/* A part of a split capture: its map and time origin (settings checked). */
+/* A part of a split capture: its time origin and map (settings checked).
+ * The map is opened with the settings, before the capture: when both are
+ * pipes, wireshark-es-index opens the map's first. */
 static void open_split(const es_settings *s)
 {
-    es_frame_map_free(exporter.map);
-    exporter.map = NULL;
-    exporter.has_origin = false;
-    if (!*s->frame_map)
-        return;
-    GError *err = NULL;
-    exporter.map = es_frame_map_open(s->frame_map, &err);
-    if (!exporter.map) {
-        es_export_fail(err->message);
-        g_error_free(err);
-        return;
-    }
     int64_t secs;
     int32_t ns;
     exporter.has_origin = *s->time_origin && es_time_origin_parse(s->time_origin, &secs, &ns);
     if (exporter.has_origin) {
         exporter.origin.secs = (time_t)secs;
         exporter.origin.nsecs = ns;
+    }
+    if (g_strcmp0(s->frame_map, exporter.map_path) == 0)
+        return;
+    es_frame_map_free(exporter.map);
+    exporter.map = NULL;
+    g_free(exporter.map_path);
+    exporter.map_path = g_strdup(s->frame_map);
+    GError *err = NULL;
+    if (*s->frame_map && !(exporter.map = es_frame_map_open(s->frame_map, &err))) {
+        es_export_fail(err->message);
+        g_error_free(err);
     }
 }
 
@@ -341,7 +343,6 @@ static void identify_capture(const es_settings *s)
         es_capid_live(path, exporter.capid);
     g_free(path);
     exporter.capid_known = true;
-    open_split(s);
 
     if (strcmp(exporter.capid, exporter.exported_capid) != 0) {
         g_byte_array_set_size(exporter.exported, 0);
@@ -670,6 +671,7 @@ void es_export_configure(const es_settings *s, bool enabled)
     es_settings_clear(&exporter.wanted);
     es_settings_copy(&exporter.wanted, s);
     exporter.enabled = enabled;
+    open_split(s);
     if (enabled && !exporter.tap_on)
         tap_register();
     if (reregister)
@@ -737,6 +739,8 @@ void es_export_shutdown(void)
     exporter.source = NULL;
     es_frame_map_free(exporter.map);
     exporter.map = NULL;
+    g_free(exporter.map_path);
+    exporter.map_path = NULL;
     g_free(exporter.filter);
     exporter.filter = NULL;
     if (exporter.linktype_of_encap)

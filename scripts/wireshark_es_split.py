@@ -13,9 +13,11 @@ plugin/framemap.h): per frame, its number in the original and the
 original's previous frame time, so the plugin writes the original's
 frame.number, _id and frame.time_delta."""
 
+import errno
 import gzip
 import os
 import struct
+import time
 import zlib
 
 CHUNK = 8 << 20
@@ -27,6 +29,10 @@ FRAGMENTS_MAX = 1 << 16
 
 class Unsplittable(Exception):
     """A capture this module cannot split (its frames then run whole)."""
+
+
+class ReadersGone(Exception):
+    """Every part's tshark has ended: streaming stops."""
 
 
 # Link type -> how to find the IP header: ("eth", 0), ("ethertype_at", offset
@@ -140,13 +146,98 @@ class Parts:
         self.map_files = [open(p, "wb", buffering=WRITE_BUFFER) for p in self.maps]
         self.frames = [0] * n
 
+    flush_every = 0
+
     def to_all(self, block):
         for f in self.files:
             f.write(block)
 
+    def flush(self, part):
+        pass
+
     def close(self):
         for f in self.files + self.map_files:
             f.close()
+
+
+class _Buffer(bytearray):
+    write = bytearray.extend
+
+
+class _Discard:
+    def write(self, data):
+        pass
+
+
+class NullParts(Parts):
+    """Frames counted, written nowhere (to find the first frame's time)."""
+
+    def __init__(self, n):
+        self.files = self.map_files = [_Discard()] * n
+        self.frames = [0] * n
+
+    def close(self):
+        pass
+
+
+class StreamParts(Parts):
+    """The parts written into named pipes while their tshark processes read
+    them.  A part's map records go out before its frames, 4096 frames at
+    a time (64 KiB of map, what a pipe holds), so a tshark never waits for
+    a map record the splitter holds back while the splitter waits for it to
+    read frames.  Each part's map pipe is opened before its capture pipe,
+    the order the plugin opens them in; alive(k) says whether part k's
+    reader may still come (False: its writes are dropped)."""
+
+    flush_every = 4095
+
+    def __init__(self, paths, maps, alive):
+        self.paths, self.maps, self.alive = paths, maps, alive
+        n = len(paths)
+        self.files = [_Buffer() for _ in range(n)]
+        self.map_files = [_Buffer() for _ in range(n)]
+        self.frames = [0] * n
+        self.fds = [(self._open(maps[k], k), self._open(paths[k], k)) for k in range(n)]
+
+    def _open(self, path, k):
+        while self.alive(k):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as e:
+                if e.errno != errno.ENXIO:    # no reader yet
+                    raise
+                time.sleep(0.01)
+                continue
+            os.set_blocking(fd, True)
+            return fd
+        return None
+
+    def to_all(self, block):
+        for b in self.files:
+            b.extend(block)
+
+    def flush(self, part):
+        for fd, buf in zip(self.fds[part], (self.map_files[part], self.files[part])):
+            view = memoryview(buf)
+            try:
+                while fd is not None and view:
+                    view = view[os.write(fd, view):]
+            except BrokenPipeError:     # its tshark ended: the rest is not needed
+                self.fds[part] = (None, None)
+            view.release()
+            del buf[:]
+        if not any(fd is not None for fds in self.fds for fd in fds):
+            raise ReadersGone()
+
+    def close(self):
+        for k in range(len(self.fds)):
+            try:
+                self.flush(k)
+            except ReadersGone:
+                pass
+            for fd in self.fds[k]:
+                if fd is not None:
+                    os.close(fd)
 
 
 def _reader(path):
@@ -158,12 +249,12 @@ def _reader(path):
     return f
 
 
-def _chunks(f):
+def _chunks(f, size=CHUNK):
     """The file in big chunks: send() it the unread tail of the chunk it
     gave, which then leads the next one."""
     tail = b""
     while True:
-        chunk = f.read(CHUNK)
+        chunk = f.read(size)
         if not chunk:
             return
         tail = yield tail + chunk
@@ -188,10 +279,10 @@ class Writer:
     """Frames into their parts; the state the loops of split_pcap and
     split_pcapng share (written inline there: a call a frame costs)."""
 
-    def __init__(self, splitter, parts):
-        self.splitter, self.parts = splitter, parts
+    def __init__(self, splitter, parts, chunk):
+        self.splitter, self.parts, self.chunk = splitter, parts, chunk
         self.cache = {}
-        self.number, self.prev, self.first = 0, None, None
+        self.first = None
 
     def slow_part(self, link, buf, d, caplen, key):
         """The part of a frame the quick key's cache does not know."""
@@ -203,12 +294,13 @@ class Writer:
         return part
 
     def loop(self):
-        """What a loop needs, as locals."""
+        """What a loop needs, as locals; after every frame, when
+        frames[part] & every is 0 (every: 0 never), flush(part)."""
         return (self.cache.get, self.slow_part, [f.write for f in self.parts.files],
-                [f.write for f in self.parts.map_files], MAP_RECORD.pack)
+                [f.write for f in self.parts.map_files], MAP_RECORD.pack, self.parts.flush_every,
+                self.parts.flush)
 
-    def end(self, number, frames, prev, first):
-        self.number, self.prev = number, prev
+    def end(self, frames, first):
         self.first = self.first or first
         for i, n in enumerate(frames):
             self.parts.frames[i] += n
@@ -223,9 +315,9 @@ def split_pcap(f, head, writer):
     link = struct.unpack(order + "I", head[20:24])[0] & 0xFFFF   # above: FCS length
     writer.parts.to_all(head)
     rec = struct.Struct(order + "III").unpack_from
-    cached, slow, write, write_map, pack = writer.loop()
+    cached, slow, write, write_map, pack, every, flush = writer.loop()
     number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
-    chunks = _chunks(f)
+    chunks = _chunks(f, writer.chunk)
     buf = next(chunks, b"")
     while buf:
         pos, end, mv = 0, len(buf), memoryview(buf)
@@ -242,12 +334,14 @@ def split_pcap(f, head, writer):
             ns = frac * scale
             if prev_s is None:
                 prev_s, prev_ns, first = secs, ns, (secs, ns)
-            write[part](mv[pos:d + incl])
             write_map[part](pack(number, prev_ns, prev_s))
+            write[part](mv[pos:d + incl])
             frames[part] += 1
+            if every and not frames[part] & every:
+                flush(part)
             prev_s, prev_ns, pos = secs, ns, d + incl
         buf = _next(chunks, buf[pos:])
-    writer.end(number, frames, (prev_s, prev_ns), first)
+    writer.end(frames, first)
     return writer.first
 
 
@@ -288,9 +382,9 @@ UNSPLITTABLE_BLOCKS = {3, 0x204, 0x208}   # frames without an interface's time s
 
 def split_pcapng(f, writer):
     section = None
-    cached, slow, write, write_map, pack = writer.loop()
+    cached, slow, write, write_map, pack, every, flush = writer.loop()
     number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
-    chunks = _chunks(f)
+    chunks = _chunks(f, writer.chunk)
     buf = next(chunks, b"")
     while buf:
         pos, end, mv = 0, len(buf), memoryview(buf)
@@ -320,9 +414,11 @@ def split_pcapng(f, writer):
                 number += 1
                 if prev_s is None:
                     prev_s, prev_ns, first = secs, ns, (secs, ns)
-                write[part](mv[pos:pos + blen])
                 write_map[part](pack(number, prev_ns, prev_s))
+                write[part](mv[pos:pos + blen])
                 frames[part] += 1
+                if every and not frames[part] & every:
+                    flush(part)
                 prev_s, prev_ns = secs, ns
             else:
                 if btype == 1:
@@ -332,33 +428,55 @@ def split_pcapng(f, writer):
                 writer.parts.to_all(memoryview(buf)[pos:pos + blen])
             pos += blen
         buf = _next(chunks, buf[pos:])
-    writer.end(number, frames, (prev_s, prev_ns), first)
+    writer.end(frames, first)
     return writer.first
+
+
+def capture_kind(path):
+    """"pcap" or "pcapng" (gzipped or not); Unsplittable for other formats."""
+    with _reader(path) as f:
+        head = f.read(24)
+    if head[:4] == b"\x0a\x0d\x0d\x0a":
+        return "pcapng"
+    if len(head) == 24 and (struct.unpack("<I", head[:4])[0] in PCAP_MAGICS
+                            or struct.unpack(">I", head[:4])[0] in PCAP_MAGICS):
+        return "pcap"
+    raise Unsplittable("not a pcap or pcapng file")
+
+
+def _run(path, parts, n, chunk=CHUNK):
+    """Splits the capture at path into parts; the first frame's time."""
+    kind = capture_kind(path)
+    try:
+        with _reader(path) as f:
+            writer = Writer(Splitter(n), parts, chunk)
+            if kind == "pcap":
+                return split_pcap(f, f.read(24), writer)
+            return split_pcapng(f, writer)
+    finally:
+        parts.close()
+
+
+def first_time(path):
+    """The capture's first frame time (secs, nsecs), from its first 256
+    KiB; None if no frame starts there."""
+    return _run(path, NullParts(1), 1, chunk=256 << 10)
 
 
 def split(path, n, directory):
     """Splits the capture at path (pcap or pcapng, gzipped or not) into n
     parts in directory: ([(part path, map path, frames)], first frame time
     (secs, nsecs) or None).  Raises Unsplittable for other formats."""
+    suffix = "." + capture_kind(path)
     stem = os.path.basename(path)
-    with _reader(path) as f:
-        head = f.read(24)
-        magic_le = struct.unpack("<I", head[:4])[0] if len(head) >= 4 else 0
-        magic_be = struct.unpack(">I", head[:4])[0] if len(head) >= 4 else 0
-        if head[:4] == b"\x0a\x0d\x0d\x0a":
-            kind = "pcapng"
-        elif len(head) == 24 and (magic_le in PCAP_MAGICS or magic_be in PCAP_MAGICS):
-            kind = "pcap"
-        else:
-            raise Unsplittable("not a pcap or pcapng file")
-        parts = Parts(directory, stem, n, "." + kind)
-        writer = Writer(Splitter(n), parts)
-        try:
-            if kind == "pcap":
-                first = split_pcap(f, head, writer)
-            else:
-                f.seek(0)
-                first = split_pcapng(f, writer)
-        finally:
-            parts.close()
+    parts = Parts(directory, stem, n, suffix)
+    first = _run(path, parts, n)
     return list(zip(parts.paths, parts.maps, parts.frames)), first
+
+
+def stream(path, paths, maps, alive):
+    """Splits the capture at path into the named pipes paths (with their
+    maps), read as it goes; the frames each part got."""
+    parts = StreamParts(paths, maps, alive)
+    _run(path, parts, len(paths))
+    return parts.frames

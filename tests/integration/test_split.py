@@ -2,8 +2,10 @@
 """wireshark-es-index --split N: one capture indexed by N tshark processes
 gives the documents of the single run — the same _ids, frame numbers,
 capture id and name, frame times and frame-number fields — except the
-fields README's "Indexing one capture on several cores" lists.  Documents
-go to a real Elasticsearch 8."""
+fields README's "Indexing one capture on several cores" lists.  With -j 2
+(the machine's cores), --split 2 streams the parts through pipes and
+--split 3 writes them to files first.  Documents go to a real
+Elasticsearch 8."""
 
 import subprocess
 
@@ -40,8 +42,8 @@ def mix(workdir):
 def run(cluster, wrapper, capture, name, split):  # noqa: F811
     cluster.delete(name)
     # A loaded machine makes the engine slow: let the end of the run wait for it.
-    proc = index(["-v", "--force", "--split", str(split), "-X", f"es.index={name}", "-X", "es.flush_timeout_s=600",
-                  str(capture)],
+    proc = index(["-v", "--force", "-j", "2", "--split", str(split), "-X", f"es.index={name}",
+                  "-X", "es.flush_timeout_s=600", str(capture)],
                  wrapper, cluster.url)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc, documents(cluster, name)
@@ -75,6 +77,7 @@ def test_split_gives_the_single_runs_documents(cluster, wrapper, mix, parts):  #
     # A request retried on a slow engine finds its items present: still indexed once.
     assert counts[0] == counts[1] + counts[2] == frames and counts[3:5] == (0, 0)
     assert f"split into {parts} parts" in proc.stdout
+    assert ("while they were indexed" in proc.stdout) == (parts == 2)
     assert set(split) == set(single)
     assert differences(single, split) == {}
     # Frame numbers, times, capture id and name are the single run's.
