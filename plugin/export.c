@@ -64,7 +64,8 @@ typedef struct pipeline {
     /* index name of the last second seen */
     gint64 index_secs;
     char index[256];
-    uint32_t num; /* the frame's number: the original's in a split capture */
+    uint32_t num;             /* the frame's number: the original's in a split capture */
+    nstime_t relative, delta; /* a split capture's frame times, for the flattener */
 } pipeline;
 
 static struct {
@@ -517,7 +518,6 @@ static bool write_item(pipeline *p, packet_info *pinfo, epan_dissect_t *edt)
  * flattener's; false (reported once) for a frame the map does not have. */
 static bool original_frame(pipeline *p, const packet_info *pinfo)
 {
-    static nstime_t relative, delta;
     p->num = pinfo->num;
     if (!exporter.map) {
         es_flatten_split(p->flat, NULL, NULL, NULL);
@@ -533,10 +533,10 @@ static bool original_frame(pipeline *p, const packet_info *pinfo)
     }
     p->num = ref.number;
     nstime_t prev = {(time_t)ref.prev_secs, (int)ref.prev_nsecs};
-    nstime_delta(&delta, &pinfo->abs_ts, &prev);
+    nstime_delta(&p->delta, &pinfo->abs_ts, &prev);
     if (exporter.has_origin)
-        nstime_delta(&relative, &pinfo->abs_ts, &exporter.origin);
-    es_flatten_split(p->flat, exporter.map, exporter.has_origin ? &relative : NULL, &delta);
+        nstime_delta(&p->relative, &pinfo->abs_ts, &exporter.origin);
+    es_flatten_split(p->flat, exporter.map, exporter.has_origin ? &p->relative : NULL, &p->delta);
     return true;
 }
 

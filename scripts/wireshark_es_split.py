@@ -14,6 +14,7 @@ original's previous frame time, so the plugin writes the original's
 frame.number, _id and frame.time_delta."""
 
 import errno
+import fcntl
 import gzip
 import os
 import struct
@@ -24,6 +25,7 @@ CHUNK = 8 << 20
 WRITE_BUFFER = 1 << 20
 MAP_RECORD = struct.Struct("<IIq")
 CACHE_MAX = 1 << 20    # flows remembered; the cache is emptied when full
+PIPE_SIZE = 1 << 20    # Linux's limit for unprivileged processes (/proc/sys/fs/pipe-max-size)
 FRAGMENTS_MAX = 1 << 16
 
 
@@ -209,6 +211,10 @@ class StreamParts(Parts):
                 time.sleep(0.01)
                 continue
             os.set_blocking(fd, True)
+            try:    # fewer hand-overs between the splitter and its tshark
+                fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
+            except OSError:
+                pass
             return fd
         return None
 
