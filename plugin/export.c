@@ -23,6 +23,7 @@
 #include "cmdline.h"
 #include "esapi.h"
 #include "flatten.h"
+#include "framemap.h"
 #include "jsonw.h"
 #include "progress.h"
 #include "queue.h"
@@ -63,6 +64,8 @@ typedef struct pipeline {
     /* index name of the last second seen */
     gint64 index_secs;
     char index[256];
+    uint32_t num;             /* the frame's number: the original's in a split capture */
+    nstime_t relative, delta; /* a split capture's frame times, for the flattener */
 } pipeline;
 
 static struct {
@@ -82,6 +85,11 @@ static struct {
      * filter change, and those frames need not be sent again */
     char exported_capid[ES_CAPID_LEN + 1];
     GByteArray *exported; /* bit per frame number */
+    /* a part of a split capture (es.frame_map); NULL: a whole capture */
+    char *map_path;
+    es_frame_map *map;
+    bool has_origin;
+    nstime_t origin; /* es.time_origin */
 
     GHashTable *linktype_of_encap;
     char host[256];
@@ -288,8 +296,33 @@ static void pipeline_stop(pipeline *p)
     g_free(p);
 }
 
+/* A part of a split capture: its time origin and map (settings checked).
+ * The map is opened with the settings, before the capture: when both are
+ * pipes, wireshark-es-index opens the map's first. */
+static void open_split(const es_settings *s)
+{
+    int64_t secs;
+    int32_t ns;
+    exporter.has_origin = *s->time_origin && es_time_origin_parse(s->time_origin, &secs, &ns);
+    if (exporter.has_origin) {
+        exporter.origin.secs = (time_t)secs;
+        exporter.origin.nsecs = ns;
+    }
+    if (g_strcmp0(s->frame_map, exporter.map_path) == 0)
+        return;
+    es_frame_map_free(exporter.map);
+    exporter.map = NULL;
+    g_free(exporter.map_path);
+    exporter.map_path = g_strdup(s->frame_map);
+    GError *err = NULL;
+    if (*s->frame_map && !(exporter.map = es_frame_map_open(s->frame_map, &err))) {
+        es_export_fail(err->message);
+        g_error_free(err);
+    }
+}
+
 /* The capture's identity and name, worked out at its first frame. */
-static void identify_capture(void)
+static void identify_capture(const es_settings *s)
 {
     bool is_file = false;
     char *path = NULL;
@@ -302,8 +335,12 @@ static void identify_capture(void)
         path = es_cmdline_source(exporter.argv, &is_file);
     }
     g_free(exporter.source);
-    exporter.source = path ? g_path_get_basename(path) : g_strdup("unknown");
-    if (!is_file || !es_capid_file(path, exporter.capid))
+    exporter.source = *s->capture_name ? g_strdup(s->capture_name) :
+                      path             ? g_path_get_basename(path) :
+                                         g_strdup("unknown");
+    if (*s->capture_id)
+        g_strlcpy(exporter.capid, s->capture_id, sizeof exporter.capid);
+    else if (!is_file || !es_capid_file(path, exporter.capid))
         es_capid_live(path, exporter.capid);
     g_free(path);
     exporter.capid_known = true;
@@ -350,7 +387,7 @@ static void write_action(pipeline *p, jsonw *w, const packet_info *pinfo)
     char id[ES_CAPID_LEN + 24];
     memcpy(id, exporter.capid, ES_CAPID_LEN);
     id[ES_CAPID_LEN] = '-';
-    size_t n = ES_CAPID_LEN + 1 + es_fmt_u64(id + ES_CAPID_LEN + 1, pinfo->num);
+    size_t n = ES_CAPID_LEN + 1 + es_fmt_u64(id + ES_CAPID_LEN + 1, p->num);
     const char *index = index_for(p, (gint64)pinfo->abs_ts.secs);
     jw_begin_object(w);
     jw_key(w, "create");
@@ -381,7 +418,7 @@ static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t
     jw_key_encoded(w, p->k_host.s, p->k_host.n);
     jw_string(w, exporter.host, strlen(exporter.host));
     jw_key_encoded(w, p->k_frame.s, p->k_frame.n);
-    jw_uint(w, pinfo->num);
+    jw_uint(w, p->num);
 
     const wtap_rec *rec = pinfo->rec;
     if (rec && rec->rec_type == REC_TYPE_PACKET) {
@@ -477,6 +514,32 @@ static bool write_item(pipeline *p, packet_info *pinfo, epan_dissect_t *edt)
     return jw_finish(&w);
 }
 
+/* The frame's number and times in the original capture: p->num, and the
+ * flattener's; false (reported once) for a frame the map does not have. */
+static bool original_frame(pipeline *p, const packet_info *pinfo)
+{
+    p->num = pinfo->num;
+    if (!exporter.map) {
+        es_flatten_split(p->flat, NULL, NULL, NULL);
+        return true;
+    }
+    es_frame_ref ref;
+    GError *err = NULL;
+    if (!es_frame_map_get(exporter.map, pinfo->num, &ref, &err)) {
+        if (err) /* the first such frame: the later ones only count */
+            es_stats_reason(&p->stats, err->message);
+        g_clear_error(&err);
+        return false;
+    }
+    p->num = ref.number;
+    nstime_t prev = {(time_t)ref.prev_secs, (int)ref.prev_nsecs};
+    nstime_delta(&p->delta, &pinfo->abs_ts, &prev);
+    if (exporter.has_origin)
+        nstime_delta(&p->relative, &pinfo->abs_ts, &exporter.origin);
+    es_flatten_split(p->flat, exporter.map, exporter.has_origin ? &p->relative : NULL, &p->delta);
+    return true;
+}
+
 static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt,
                                    const void *data, tap_flags_t flags)
 {
@@ -492,8 +555,12 @@ static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_disse
         return TAP_PACKET_DONT_REDRAW;
     }
     if (!exporter.capid_known)
-        identify_capture();
-    if (already_done(pinfo->num)) {
+        identify_capture(&p->settings);
+    if (!original_frame(p, pinfo)) {
+        es_stats_add(&p->stats.dropped, 1);
+        return TAP_PACKET_DONT_REDRAW;
+    }
+    if (already_done(p->num)) {
         es_stats_add(&p->stats.skipped, 1);
         return TAP_PACKET_DONT_REDRAW;
     }
@@ -518,7 +585,7 @@ static tap_packet_status on_packet(void *tapdata, packet_info *pinfo, epan_disse
         es_stats_add(&p->stats.dropped, lost);
         es_stats_reason(&p->stats, "sender stopped");
     }
-    mark_done(pinfo->num);
+    mark_done(p->num);
     return TAP_PACKET_DONT_REDRAW;
 }
 
@@ -604,6 +671,7 @@ void es_export_configure(const es_settings *s, bool enabled)
     es_settings_clear(&exporter.wanted);
     es_settings_copy(&exporter.wanted, s);
     exporter.enabled = enabled;
+    open_split(s);
     if (enabled && !exporter.tap_on)
         tap_register();
     if (reregister)
@@ -669,6 +737,10 @@ void es_export_shutdown(void)
     exporter.exported = NULL;
     g_free(exporter.source);
     exporter.source = NULL;
+    es_frame_map_free(exporter.map);
+    exporter.map = NULL;
+    g_free(exporter.map_path);
+    exporter.map_path = NULL;
     g_free(exporter.filter);
     exporter.filter = NULL;
     if (exporter.linktype_of_encap)

@@ -73,6 +73,11 @@ struct es_flattener {
     size_t cap_keys;
     uint32_t gen;
     char scratch[64];
+
+    /* a part of a split capture (es_flatten_split), NULL: off */
+    es_frame_map *map;
+    int hf_relative, hf_delta;
+    const nstime_t *relative, *delta; /* this frame's, NULL: the tree's */
 };
 
 /* The JSON kind a field type is written as. */
@@ -719,6 +724,40 @@ static void write_integer(es_flattener *f, jsonw *w, value_kind kind, fvalue_t *
     }
 }
 
+static bool write_relative(es_flattener *f, jsonw *w, value_kind kind, const nstime_t *tm)
+{
+    bool neg = tm->secs < 0 || tm->nsecs < 0;
+    uint64_t secs = neg ? (uint64_t)(-(int64_t)tm->secs) : (uint64_t)tm->secs;
+    uint32_t ns = (uint32_t)(tm->nsecs < 0 ? -tm->nsecs : tm->nsecs);
+    if (kind == KIND_NATIVE)
+        jw_fixed9(w, neg, secs, ns);
+    else
+        jw_string(w, f->scratch, (size_t)g_snprintf(f->scratch, sizeof f->scratch, "%s%" G_GUINT64_FORMAT ".%09u", neg ? "-" : "", secs, ns));
+    return true;
+}
+
+/* In a part of a split capture, the values that are the original's rather
+ * than the part's: frame numbers (through the map) and the frame's times;
+ * *written false for a frame number the map does not have. */
+static bool split_value(es_flattener *f, jsonw *w, value_kind kind, const field_info *fi, bool *written)
+{
+    const header_field_info *hf = fi->hfinfo;
+    es_frame_ref ref;
+    if (hf->type == FT_FRAMENUM) {
+        uint32_t n = fvalue_get_uinteger(ES_FI_FV((field_info *)fi));
+        *written = n == 0 || es_frame_map_get(f->map, n, &ref, NULL);
+        if (*written)
+            write_u64(f, w, kind, n ? ref.number : 0);
+        return true;
+    }
+    const nstime_t *tm = hf->id == f->hf_relative ? f->relative : hf->id == f->hf_delta ? f->delta :
+                                                                                          NULL;
+    if (hf->type != FT_RELATIVE_TIME || !tm)
+        return false;
+    *written = write_relative(f, w, kind, tm);
+    return true;
+}
+
 /* Floats and times; false for a value with no JSON form (NaN, a year
  * RFC 3339 cannot write). */
 static bool write_real(es_flattener *f, jsonw *w, value_kind kind, fvalue_t *fv, enum ftenum t)
@@ -729,17 +768,8 @@ static bool write_real(es_flattener *f, jsonw *w, value_kind kind, fvalue_t *fv,
             jw_string(w, f->scratch, n);
         return n != 0;
     }
-    if (t == FT_RELATIVE_TIME) {
-        const nstime_t *tm = fvalue_get_time(fv);
-        bool neg = tm->secs < 0 || tm->nsecs < 0;
-        uint64_t secs = neg ? (uint64_t)(-(int64_t)tm->secs) : (uint64_t)tm->secs;
-        uint32_t ns = (uint32_t)(tm->nsecs < 0 ? -tm->nsecs : tm->nsecs);
-        if (kind == KIND_NATIVE)
-            jw_fixed9(w, neg, secs, ns);
-        else
-            jw_string(w, f->scratch, (size_t)g_snprintf(f->scratch, sizeof f->scratch, "%s%" G_GUINT64_FORMAT ".%09u", neg ? "-" : "", secs, ns));
-        return true;
-    }
+    if (t == FT_RELATIVE_TIME)
+        return write_relative(f, w, kind, fvalue_get_time(fv));
     double d = fvalue_get_floating(fv);
     if (!isfinite(d))
         return false;
@@ -815,6 +845,9 @@ static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *
     fvalue_t *fv = ES_FI_FV(fi);
     const header_field_info *hf = fi->hfinfo;
     size_t len;
+    bool written;
+    if (G_UNLIKELY(f->map != NULL) && split_value(f, w, kind, fi, &written))
+        return written;
     if (is_integer(hf->type) || hf->type == FT_BOOLEAN || hf->type == FT_FRAMENUM || hf->type == FT_IPXNET) {
         write_integer(f, w, kind, fv, hf->type);
         return true;
@@ -894,6 +927,17 @@ static void write_names(es_flattener *f, jsonw *w, const key *k, int32_t first)
         jw_end_array(w);
     if (!written)
         jw_rollback(w, &before);
+}
+
+void es_flatten_split(es_flattener *f, es_frame_map *map, const nstime_t *relative, const nstime_t *delta)
+{
+    if (map && !f->map) {
+        f->hf_relative = proto_registrar_get_id_byname("frame.time_relative");
+        f->hf_delta = proto_registrar_get_id_byname("frame.time_delta");
+    }
+    f->map = map;
+    f->relative = relative;
+    f->delta = delta;
 }
 
 void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)

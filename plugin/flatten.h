@@ -13,7 +13,10 @@
 
 #include <stdbool.h>
 
+#include <wsutil/nstime.h>
+
 #include "corefields.h"
+#include "framemap.h"
 #include "jsonw.h"
 #include "schema.h"
 #include "settings.h"
@@ -36,6 +39,13 @@ void es_flattener_free(es_flattener *f);
 /* Registers the ECS fields the flattener copies Wireshark's into
  * (source.ip, ...): called before the first frame when es.ecs is on. */
 void es_flatten_register_ecs(es_schema *schema);
+
+/* For a part of a split capture (es.frame_map): frame-number fields are
+ * written as the original's numbers through map, frame.time_relative and
+ * frame.time_delta as relative and delta (each NULL: the tree's value);
+ * the pointers stay the caller's and must live through es_flatten().  A
+ * NULL map turns it off. */
+void es_flatten_split(es_flattener *f, es_frame_map *map, const nstime_t *relative, const nstime_t *delta);
 
 /* Writes the fields of tree as members of the object w is in. */
 void es_flatten(es_flattener *f, struct _proto_node *tree, jsonw *w);

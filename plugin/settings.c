@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "framemap.h"
 #include "indexname.h"
 #include "secrets.h"
 
@@ -177,6 +178,21 @@ const es_opt_desc es_opts[] = {
      "Where Tools > Elasticsearch > Open in Kibana points the browser: Discover with the capture's "
      "time range and the display filter (its data view's ID must be the index pattern, e.g. packets-*)",
      ES_OPT_STRING, F(kibana_url), 0, 0, 0, "http://localhost:5601", NULL},
+    {"capture_id", "Capture ID",
+     "Use this capture id (16 lowercase hex digits) instead of the one derived from the file's "
+     "content (empty): wireshark-es-index --split gives each part its capture's",
+     ES_OPT_STRING, F(capture_id), 0, 0, 0, "", NULL},
+    {"capture_name", "Capture name",
+     "Write this as es.capture instead of the file's name (empty: the file's name)",
+     ES_OPT_STRING, F(capture_name), 0, 0, 0, "", NULL},
+    {"frame_map", "Frame map",
+     "File (or pipe) of the original frame numbers of a part of a split capture, 16 bytes a frame "
+     "(see plugin/framemap.h): frame.number, _id and frame-number fields are the original's",
+     ES_OPT_STRING, F(frame_map), 0, 0, 0, "", NULL},
+    {"time_origin", "Time origin",
+     "The original capture's first frame time, SECS[.FRACTION] since 1970, for frame.time_relative "
+     "(empty: this file's first frame)",
+     ES_OPT_STRING, F(time_origin), 0, 0, 0, "", NULL},
 };
 #undef F
 
@@ -445,9 +461,35 @@ static bool check_transport(const es_settings *s, const es_sink *sink, GError **
     return true;
 }
 
+/* The split-capture settings (wireshark-es-index --split). */
+static bool check_split(const es_settings *s, GError **err)
+{
+    int64_t secs;
+    int32_t ns;
+    if (*s->capture_id && !es_capture_id_valid(s->capture_id)) {
+        g_set_error(err, ES_SETTINGS_ERROR, 1, "es.capture_id: invalid value \"%s\"; accepted: 16 "
+                                               "lowercase hex digits (a capture id as the plugin derives it), or empty",
+                    s->capture_id);
+        return false;
+    }
+    if (*s->time_origin && !es_time_origin_parse(s->time_origin, &secs, &ns)) {
+        g_set_error(err, ES_SETTINGS_ERROR, 1, "es.time_origin: invalid value \"%s\"; accepted: "
+                                               "SECS[.FRACTION], seconds since 1970 with up to 9 fraction digits, or empty",
+                    s->time_origin);
+        return false;
+    }
+    if (*s->frame_map && access(s->frame_map, R_OK) != 0) {
+        g_set_error(err, ES_SETTINGS_ERROR, 1, "es.frame_map: cannot read %s: %s; accepted: a readable "
+                                               "frame map (file or pipe), or empty",
+                    s->frame_map, g_strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 bool es_settings_validate(es_settings *s, GError **err)
 {
-    if (!es_index_names_check(s->index, s->data_stream, err))
+    if (!es_index_names_check(s->index, s->data_stream, err) || !check_split(s, err))
         return false;
     if (*s->cloud_id) {
         char *node = g_strconcat("cloud:", s->cloud_id, NULL);

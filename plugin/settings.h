@@ -72,7 +72,11 @@ typedef struct es_settings {
     unsigned dead_letter_mib;
     char *spool_dir; /* empty: es_spool_default_dir() */
     unsigned spool_mib;
-    char *kibana_url; /* the GUI's Open in Kibana */
+    char *kibana_url;   /* the GUI's Open in Kibana */
+    char *capture_id;   /* non-empty: instead of the content-derived id */
+    char *capture_name; /* non-empty: es.capture instead of the file name */
+    char *frame_map;    /* non-empty: this run reads a part of a split capture */
+    char *time_origin;  /* non-empty: frame.time_relative from this time */
 } es_settings;
 
 /* Room callers may reserve for per-setting arrays (checked by a unit test). */

@@ -1,0 +1,488 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""One capture split into N parts by conversation, for N tshark processes
+(wireshark-es-index --split N).
+
+Every frame of a TCP, UDP or SCTP flow goes to the part a symmetric hash of
+its protocol, addresses and ports picks; other IP frames by their address
+pair; fragments follow their datagram's first fragment; frames that are not
+IP (ARP, ...) and every frame of a link type not listed in LINK go to part
+0.  pcapng blocks that are not frames (section and interface descriptions,
+name resolution, decryption secrets, statistics) are copied to every part,
+so interface numbers stay.  Each part comes with a frame map (see
+plugin/framemap.h): per frame, its number in the original and the
+original's previous frame time, so the plugin writes the original's
+frame.number, _id and frame.time_delta."""
+
+import errno
+import fcntl
+import gzip
+import os
+import struct
+import time
+import zlib
+
+CHUNK = 8 << 20
+WRITE_BUFFER = 1 << 20
+MAP_RECORD = struct.Struct("<IIq")
+CACHE_MAX = 1 << 20    # flows remembered; the cache is emptied when full
+PIPE_SIZE = 1 << 20    # Linux's limit for unprivileged processes (/proc/sys/fs/pipe-max-size)
+FRAGMENTS_MAX = 1 << 16
+
+
+class Unsplittable(Exception):
+    """A capture this module cannot split (its frames then run whole)."""
+
+
+class ReadersGone(Exception):
+    """Every part's tshark has ended: streaming stops."""
+
+
+# Link type -> how to find the IP header: ("eth", 0), ("ethertype_at", offset
+# of the EtherType, header length), ("ip", offset of the IP header).
+LINK = {1: ("eth",), 113: ("ethertype", 14, 16), 276: ("ethertype", 0, 20),
+        101: ("ip", 0), 228: ("ip", 0), 229: ("ip", 0), 12: ("ip", 0), 14: ("ip", 0),
+        0: ("ip", 4), 108: ("ip", 4)}
+VLAN_TYPES = (0x8100, 0x88a8, 0x9100)
+PORT_PROTOCOLS = (6, 17, 132)
+IPV6_EXTENSIONS = (0, 43, 60)
+
+
+class Splitter:
+    """Picks each frame's part from its bytes; the flows' parts are cached."""
+
+    def __init__(self, n):
+        self.n = n
+        self.flows = {}
+        self.fragments = {}
+
+    def part(self, link, data):
+        """The part of a frame (bytes or memoryview) of link type link."""
+        kind = LINK.get(link)
+        if kind is None or len(data) < 20:
+            return 0
+        if kind[0] == "ip":
+            return self.ip_part(data, kind[1])
+        if kind[0] == "eth":
+            off = 12
+            (etype,) = struct.unpack_from(">H", data, off)
+            while etype in VLAN_TYPES and len(data) >= off + 6:
+                off += 4
+                (etype,) = struct.unpack_from(">H", data, off)
+            off += 2
+        else:
+            (etype,) = struct.unpack_from(">H", data, kind[1])
+            off = kind[2]
+        return self.ip_part(data, off) if etype in (0x0800, 0x86DD) else 0
+
+    def ip_part(self, data, off):
+        if len(data) < off + 20:
+            return 0
+        version = data[off] >> 4
+        if version == 4:
+            return self.ipv4_part(data, off)
+        if version == 6 and len(data) >= off + 40:
+            return self.ipv6_part(data, off)
+        return 0
+
+    def ipv4_part(self, data, off):
+        ihl = (data[off] & 15) * 4
+        proto = data[off + 9]
+        (frag,) = struct.unpack_from(">H", data, off + 6)
+        addrs = bytes(data[off + 12:off + 20])
+        if frag & 0x3FFF:     # more fragments, or an offset: a fragment
+            ident = bytes(data[off + 4:off + 6])
+            first = not frag & 0x1FFF
+            return self.fragment_part((4, addrs, proto, ident), first, data, off + ihl, proto, addrs, 4)
+        return self.flow_part(data, off + ihl, proto, addrs, 4)
+
+    def ipv6_part(self, data, off):
+        nh = data[off + 6]
+        addrs = bytes(data[off + 8:off + 40])
+        l4 = off + 40
+        while nh in IPV6_EXTENSIONS and len(data) >= l4 + 8:
+            nh, l4 = data[l4], l4 + 8 + data[l4 + 1] * 8
+        if nh == 44 and len(data) >= l4 + 8:     # fragment header
+            (frag,) = struct.unpack_from(">H", data, l4 + 2)
+            ident = bytes(data[l4 + 4:l4 + 8])
+            proto = data[l4]
+            return self.fragment_part((6, addrs, proto, ident), not frag & 0xFFF8, data, l4 + 8, proto,
+                                      addrs, 16)
+        return self.flow_part(data, l4, nh, addrs, 16)
+
+    def fragment_part(self, key, first, data, l4, proto, addrs, alen):
+        """A datagram's fragments go where its first fragment went (the one
+        with the ports, when it comes first; else by address pair)."""
+        part = self.fragments.get(key)
+        if part is None:
+            if len(self.fragments) >= FRAGMENTS_MAX:
+                self.fragments.clear()
+            part = self.flow_part(data, l4, proto, addrs, alen) if first else self.pair_part(addrs, alen)
+            self.fragments[key] = part
+        return part
+
+    def flow_part(self, data, l4, proto, addrs, alen):
+        if proto not in PORT_PROTOCOLS or len(data) < l4 + 4:
+            return self.pair_part(addrs, alen)
+        key = addrs + bytes(data[l4:l4 + 4]) + bytes((proto,))
+        part = self.flows.get(key)
+        if part is None:
+            a, b = addrs[:alen] + key[2 * alen:2 * alen + 2], addrs[alen:] + key[2 * alen + 2:2 * alen + 4]
+            part = zlib.crc32(bytes((proto,)) + min(a, b) + max(a, b)) % self.n
+            if len(self.flows) >= CACHE_MAX:
+                self.flows.clear()
+            self.flows[key] = part
+        return part
+
+    def pair_part(self, addrs, alen):
+        a, b = addrs[:alen], addrs[alen:]
+        return zlib.crc32(min(a, b) + max(a, b)) % self.n
+
+
+class Parts:
+    """The N part files and their frame maps, written through buffers."""
+
+    def __init__(self, directory, stem, n, suffix):
+        self.paths = [os.path.join(directory, f"{stem}.part{i}{suffix}") for i in range(n)]
+        self.maps = [p + ".map" for p in self.paths]
+        self.files = [open(p, "wb", buffering=WRITE_BUFFER) for p in self.paths]
+        self.map_files = [open(p, "wb", buffering=WRITE_BUFFER) for p in self.maps]
+        self.frames = [0] * n
+
+    flush_every = 0
+
+    def to_all(self, block):
+        for f in self.files:
+            f.write(block)
+
+    def flush(self, part):
+        pass
+
+    def close(self):
+        for f in self.files + self.map_files:
+            f.close()
+
+
+class _Buffer(bytearray):
+    write = bytearray.extend
+
+
+class _Discard:
+    def write(self, data):
+        pass
+
+
+class NullParts(Parts):
+    """Frames counted, written nowhere (to find the first frame's time)."""
+
+    def __init__(self, n):
+        self.files = self.map_files = [_Discard()] * n
+        self.frames = [0] * n
+
+    def close(self):
+        pass
+
+
+class StreamParts(Parts):
+    """The parts written into named pipes while their tshark processes read
+    them.  A part's map records go out before its frames, 4096 frames at
+    a time (64 KiB of map, what a pipe holds), so a tshark never waits for
+    a map record the splitter holds back while the splitter waits for it to
+    read frames.  Each part's map pipe is opened before its capture pipe,
+    the order the plugin opens them in; alive(k) says whether part k's
+    reader may still come (False: its writes are dropped)."""
+
+    flush_every = 4095
+
+    def __init__(self, paths, maps, alive):
+        self.paths, self.maps, self.alive = paths, maps, alive
+        n = len(paths)
+        self.files = [_Buffer() for _ in range(n)]
+        self.map_files = [_Buffer() for _ in range(n)]
+        self.frames = [0] * n
+        self.fds = [(self._open(maps[k], k), self._open(paths[k], k)) for k in range(n)]
+
+    def _open(self, path, k):
+        while self.alive(k):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as e:
+                if e.errno != errno.ENXIO:    # no reader yet
+                    raise
+                time.sleep(0.01)
+                continue
+            os.set_blocking(fd, True)
+            try:    # fewer hand-overs between the splitter and its tshark
+                fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
+            except OSError:
+                pass
+            return fd
+        return None
+
+    def to_all(self, block):
+        for b in self.files:
+            b.extend(block)
+
+    def flush(self, part):
+        for fd, buf in zip(self.fds[part], (self.map_files[part], self.files[part])):
+            view = memoryview(buf)
+            try:
+                while fd is not None and view:
+                    view = view[os.write(fd, view):]
+            except BrokenPipeError:     # its tshark ended: the rest is not needed
+                self.fds[part] = (None, None)
+            view.release()
+            del buf[:]
+        if not any(fd is not None for fds in self.fds for fd in fds):
+            raise ReadersGone()
+
+    def close(self):
+        for k in range(len(self.fds)):
+            try:
+                self.flush(k)
+            except ReadersGone:
+                pass
+            for fd in self.fds[k]:
+                if fd is not None:
+                    os.close(fd)
+
+
+def _reader(path):
+    f = open(path, "rb")
+    if f.read(2) == b"\x1f\x8b":
+        f.close()
+        return gzip.open(path, "rb")
+    f.seek(0)
+    return f
+
+
+def _chunks(f, size=CHUNK):
+    """The file in big chunks: send() it the unread tail of the chunk it
+    gave, which then leads the next one."""
+    tail = b""
+    while True:
+        chunk = f.read(size)
+        if not chunk:
+            return
+        tail = yield tail + chunk
+
+
+def quick_key(buf, d, caplen):
+    """For the common frame (Ethernet, IPv4 without options or fragments,
+    or IPv6 without extension headers, carrying TCP, UDP or SCTP), a key of
+    its flow (protocol, addresses, ports), to cache its part; else None."""
+    if caplen < 58:
+        return None
+    etype = buf[d + 12:d + 14]
+    if etype == b"\x08\x00" and buf[d + 14] == 0x45 and not buf[d + 20] & 0x3F and not buf[d + 21] \
+            and buf[d + 23] in PORT_PROTOCOLS:
+        return buf[d + 23:d + 24] + buf[d + 26:d + 38]
+    if etype == b"\x86\xdd" and buf[d + 20] in PORT_PROTOCOLS:
+        return buf[d + 20:d + 21] + buf[d + 22:d + 58]
+    return None
+
+
+class Writer:
+    """Frames into their parts; the state the loops of split_pcap and
+    split_pcapng share (written inline there: a call a frame costs)."""
+
+    def __init__(self, splitter, parts, chunk):
+        self.splitter, self.parts, self.chunk = splitter, parts, chunk
+        self.cache = {}
+        self.first = None
+
+    def slow_part(self, link, buf, d, caplen, key):
+        """The part of a frame the quick key's cache does not know."""
+        part = self.splitter.part(link, memoryview(buf)[d:d + caplen])
+        if key:
+            if len(self.cache) >= CACHE_MAX:
+                self.cache.clear()
+            self.cache[key] = part
+        return part
+
+    def loop(self):
+        """What a loop needs, as locals; after every frame, when
+        frames[part] & every is 0 (every: 0 never), flush(part)."""
+        return (self.cache.get, self.slow_part, [f.write for f in self.parts.files],
+                [f.write for f in self.parts.map_files], MAP_RECORD.pack, self.parts.flush_every,
+                self.parts.flush)
+
+    def end(self, frames, first):
+        self.first = self.first or first
+        for i, n in enumerate(frames):
+            self.parts.frames[i] += n
+
+
+PCAP_MAGICS = {0xa1b2c3d4: (16, 1000), 0xa1b23c4d: (16, 1), 0xa1b2cd34: (24, 1000)}
+
+
+def split_pcap(f, head, writer):
+    order = "<" if struct.unpack("<I", head[:4])[0] in PCAP_MAGICS else ">"
+    hdr, scale = PCAP_MAGICS[struct.unpack(order + "I", head[:4])[0]]
+    link = struct.unpack(order + "I", head[20:24])[0] & 0xFFFF   # above: FCS length
+    writer.parts.to_all(head)
+    rec = struct.Struct(order + "III").unpack_from
+    cached, slow, write, write_map, pack, every, flush = writer.loop()
+    number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
+    chunks = _chunks(f, writer.chunk)
+    buf = next(chunks, b"")
+    while buf:
+        pos, end, mv = 0, len(buf), memoryview(buf)
+        while pos + hdr <= end:
+            secs, frac, incl = rec(buf, pos)
+            if pos + hdr + incl > end:
+                break
+            d = pos + hdr
+            key = quick_key(buf, d, incl) if link == 1 else None
+            part = cached(key) if key else None
+            if part is None:
+                part = slow(link, buf, d, incl, key)
+            number += 1
+            ns = frac * scale
+            if prev_s is None:
+                prev_s, prev_ns, first = secs, ns, (secs, ns)
+            write_map[part](pack(number, prev_ns, prev_s))
+            write[part](mv[pos:d + incl])
+            frames[part] += 1
+            if every and not frames[part] & every:
+                flush(part)
+            prev_s, prev_ns, pos = secs, ns, d + incl
+        buf = _next(chunks, buf[pos:])
+    writer.end(frames, first)
+    return writer.first
+
+
+def _next(chunks, rest):
+    try:
+        return chunks.send(rest)
+    except StopIteration:
+        return b""
+
+
+class Section:
+    """A pcapng section's byte order and interfaces (link type, time units)."""
+
+    def __init__(self, order):
+        self.order = order
+        self.interfaces = []
+        self.epb = struct.Struct(order + "IIIIII").unpack_from
+
+    def add_interface(self, block):
+        (link,) = struct.unpack_from(self.order + "H", block, 8)
+        units, offset, pos = 10 ** 6, 0, 16
+        while pos + 4 <= len(block) - 4:
+            code, length = struct.unpack_from(self.order + "HH", block, pos)
+            if code == 0:
+                break
+            if code == 9 and length >= 1:
+                v = block[pos + 4]
+                units = 2 ** (v & 0x7F) if v & 0x80 else 10 ** v
+            elif code == 14 and length >= 8:
+                (offset,) = struct.unpack_from(self.order + "q", block, pos + 4)
+            pos += 4 + (length + 3) // 4 * 4
+        self.interfaces.append((link, units, offset))
+
+
+FRAME_BLOCKS = {2, 6}
+UNSPLITTABLE_BLOCKS = {3, 0x204, 0x208}   # frames without an interface's time stamp
+
+
+def split_pcapng(f, writer):
+    section = None
+    cached, slow, write, write_map, pack, every, flush = writer.loop()
+    number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
+    chunks = _chunks(f, writer.chunk)
+    buf = next(chunks, b"")
+    while buf:
+        pos, end, mv = 0, len(buf), memoryview(buf)
+        while pos + 28 <= end:
+            if buf[pos:pos + 4] == b"\x0a\x0d\x0d\x0a":
+                section = Section("<" if buf[pos + 8:pos + 12] == b"\x4d\x3c\x2b\x1a" else ">")
+            if section is None:
+                raise Unsplittable("no section header block first")
+            btype, blen, iface, high, low, caplen = section.epb(buf, pos)
+            if blen < 12 or blen % 4:
+                raise Unsplittable(f"a block of length {blen}")
+            if pos + blen > end:
+                break
+            if btype in FRAME_BLOCKS:
+                if btype == 2:
+                    iface &= 0xFFFF if section.order == "<" else 0xFFFF0000
+                if iface >= len(section.interfaces):
+                    raise Unsplittable(f"frame {number + 1} names interface {iface}, not described")
+                link, units, offset = section.interfaces[iface]
+                ticks = high << 32 | low
+                secs, ns = ticks // units + offset, (ticks % units) * 1000000000 // units
+                caplen = min(caplen, blen - 32)
+                key = quick_key(buf, pos + 28, caplen) if link == 1 else None
+                part = cached(key) if key else None
+                if part is None:
+                    part = slow(link, buf, pos + 28, caplen, key)
+                number += 1
+                if prev_s is None:
+                    prev_s, prev_ns, first = secs, ns, (secs, ns)
+                write_map[part](pack(number, prev_ns, prev_s))
+                write[part](mv[pos:pos + blen])
+                frames[part] += 1
+                if every and not frames[part] & every:
+                    flush(part)
+                prev_s, prev_ns = secs, ns
+            else:
+                if btype == 1:
+                    section.add_interface(memoryview(buf)[pos:pos + blen])
+                elif btype in UNSPLITTABLE_BLOCKS:
+                    raise Unsplittable(f"pcapng block type {btype:#x} (a frame without an interface time stamp)")
+                writer.parts.to_all(memoryview(buf)[pos:pos + blen])
+            pos += blen
+        buf = _next(chunks, buf[pos:])
+    writer.end(frames, first)
+    return writer.first
+
+
+def capture_kind(path):
+    """"pcap" or "pcapng" (gzipped or not); Unsplittable for other formats."""
+    with _reader(path) as f:
+        head = f.read(24)
+    if head[:4] == b"\x0a\x0d\x0d\x0a":
+        return "pcapng"
+    if len(head) == 24 and (struct.unpack("<I", head[:4])[0] in PCAP_MAGICS
+                            or struct.unpack(">I", head[:4])[0] in PCAP_MAGICS):
+        return "pcap"
+    raise Unsplittable("not a pcap or pcapng file")
+
+
+def _run(path, parts, n, chunk=CHUNK):
+    """Splits the capture at path into parts; the first frame's time."""
+    kind = capture_kind(path)
+    try:
+        with _reader(path) as f:
+            writer = Writer(Splitter(n), parts, chunk)
+            if kind == "pcap":
+                return split_pcap(f, f.read(24), writer)
+            return split_pcapng(f, writer)
+    finally:
+        parts.close()
+
+
+def first_time(path):
+    """The capture's first frame time (secs, nsecs), from its first 256
+    KiB; None if no frame starts there."""
+    return _run(path, NullParts(1), 1, chunk=256 << 10)
+
+
+def split(path, n, directory):
+    """Splits the capture at path (pcap or pcapng, gzipped or not) into n
+    parts in directory: ([(part path, map path, frames)], first frame time
+    (secs, nsecs) or None).  Raises Unsplittable for other formats."""
+    suffix = "." + capture_kind(path)
+    stem = os.path.basename(path)
+    parts = Parts(directory, stem, n, suffix)
+    first = _run(path, parts, n)
+    return list(zip(parts.paths, parts.maps, parts.frames)), first
+
+
+def stream(path, paths, maps, alive):
+    """Splits the capture at path into the named pipes paths (with their
+    maps), read as it goes; the frames each part got."""
+    parts = StreamParts(paths, maps, alive)
+    _run(path, parts, len(paths))
+    return parts.frames

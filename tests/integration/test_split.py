@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""wireshark-es-index --split N: one capture indexed by N tshark processes
+gives the documents of the single run — the same _ids, frame numbers,
+capture id and name, frame times and frame-number fields — except the
+fields README's "Indexing one capture on several cores" lists.  With -j 2
+(the machine's cores), --split 2 streams the parts through pipes and
+--split 3 writes them to files first.  Documents go to a real
+Elasticsearch 8."""
+
+import struct
+import subprocess
+
+import pytest
+
+from conftest import SHARED
+from helpers import capinfos_frames
+from test_index_script import SCRIPT, documents, index, total, wrapper  # noqa: F401 (fixture)
+
+CAPTURES = SHARED / "captures"
+# TCP (HTTP, Modbus, IEC 104 ...), UDP (DNS), IPv4 and IPv6, several link
+# types: one pcapng of two interfaces and more, merged in time order.
+MIX = ["arkime_synthetic.pcap", "espcap-test_http.pcap", "espcap-test_dns.pcap", "modbus.pcap"]
+
+# Numbered per process (conversations of the other parts are not seen);
+# cotp.destref of class-0 data is the last COTP reference of any flow.
+RENUMBERED = {"tcp.stream", "udp.stream", "quic.connection.number", "cotp.destref"}
+# Text that quotes another frame's part-local number.
+QUOTING = {"_ws.col.info", "_ws.expert.message"}
+# Combined fields (ip.addr, tcp.port, ...) written as arrays by each run's
+# first frames, until the exporter has learned their copy_to.
+LEARNED = (".addr", ".port", ".host")
+
+
+@pytest.fixture(scope="module")
+def mix(workdir):
+    out = workdir / "split-mix.pcapng"
+    subprocess.run(["mergecap", "-w", str(out), *[str(CAPTURES / n) for n in MIX],
+                    str(SHARED / "bench" / "dns.pcapng")], check=True)
+    out.chmod(0o644)
+    return out
+
+
+def run(cluster, wrapper, capture, name, split):  # noqa: F811
+    cluster.delete(name)
+    # A loaded machine makes the engine slow: let the end of the run wait for it.
+    proc = index(["-v", "--force", "-j", "2", "--split", str(split), "-X", f"es.index={name}",
+                  "-X", "es.flush_timeout_s=600", str(capture)],
+                 wrapper, cluster.url)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc, documents(cluster, name)
+
+
+def differences(single, split):
+    """{field: documents where it differs}, for fields not allowed to."""
+    bad = {}
+    for _id, doc in single.items():
+        other = split[_id]
+        for key in doc.keys() | other.keys():
+            a, b = doc.get(key), other.get(key)
+            if a == b or key in RENUMBERED:
+                continue
+            if key in QUOTING and a is not None and b is not None:
+                continue
+            if key.endswith(LEARNED) and (a is None or b is None):
+                continue
+            bad.setdefault(key, []).append((_id, a, b))
+    return bad
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_split_gives_the_single_runs_documents(cluster, wrapper, mix, parts):  # noqa: F811
+    frames = capinfos_frames(mix)
+    proc, single = run(cluster, wrapper, mix, "it-split-single", 1)
+    assert len(single) == frames
+    proc, split = run(cluster, wrapper, mix, f"it-split-{parts}", parts)
+    files, counts = total(proc.stdout)
+    assert files == {"files": 1, "indexed": 1, "skipped": 0, "failed": 0}
+    # A request retried on a slow engine finds its items present: still indexed once.
+    assert counts[0] == counts[1] + counts[2] == frames and counts[3:5] == (0, 0)
+    assert f"split into {parts} parts" in proc.stdout
+    assert ("while they were indexed" in proc.stdout) == (parts == 2)
+    assert set(split) == set(single)
+    assert differences(single, split) == {}
+    # Frame numbers, times, capture id and name are the single run's.
+    some = sorted(single)[::97]
+    for _id in some:
+        for key in ("frame.number", "frame.time_relative", "frame.time_delta", "es.capture_id", "es.capture",
+                    "@timestamp"):
+            assert split[_id].get(key) == single[_id].get(key), (_id, key)
+    # The fields that differ did differ: the parts were really separate runs.
+    assert any(split[i].get("tcp.stream") != single[i].get("tcp.stream") for i in single)
+    # Frame-number fields (dns.response_in, tcp.analysis.acks_frame, ...) point at the same frames.
+    refs = [(i, k) for i, d in single.items() for k in d if k in ("dns.response_in", "dns.response_to",
+                                                                    "tcp.analysis.acks_frame", "http.response_in")]
+    assert refs and all(split[i][k] == single[i][k] for i, k in refs)
+
+
+def test_split_pcap_and_gzip(cluster, wrapper, workdir):  # noqa: F811
+    """A pcap (not pcapng), gzipped, split in 2: the same ids and frame times."""
+    src = CAPTURES / "espcap-test_http.pcap"
+    gz = workdir / "split-http.pcap.gz"
+    subprocess.run(f"gzip -c {src} > {gz}", shell=True, check=True)
+    gz.chmod(0o644)
+    _, single = run(cluster, wrapper, gz, "it-split-gz-single", 1)
+    _, split = run(cluster, wrapper, gz, "it-split-gz-2", 2)
+    assert len(single) == capinfos_frames(src) and set(split) == set(single)
+    assert differences(single, split) == {}
+
+
+# --- the splitter alone (scripts/wireshark_es_split.py), on built frames ---
+
+def ipv4(src, dst, proto, payload, ident=1, flags_offset=0):
+    total = 20 + len(payload)
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, total, ident, flags_offset, 64, proto, 0,
+                       bytes(src), bytes(dst)) + payload
+
+
+def ipv6(src, dst, nh, payload):
+    return struct.pack(">IHBB16s16s", 6 << 28, len(payload), nh, 64, bytes(src), bytes(dst)) + payload
+
+
+def ports(sport, dport, rest=b"\0" * 16):
+    return struct.pack(">HH", sport, dport) + rest
+
+
+def ether(payload, etype=0x0800, tags=()):
+    head = b"\x02" * 6 + b"\x04" * 6
+    for tpid, vid in tags:
+        head += struct.pack(">HH", tpid, vid)
+    return head + struct.pack(">H", etype) + payload
+
+
+def write_pcap(path, link, frames):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, link))
+        for i, data in enumerate(frames):
+            f.write(struct.pack("<IIII", 1000 + i, 500, len(data), len(data)) + data)
+
+
+def parts_of(tmp_path, path, n):
+    """{original frame number: part} from the maps split() writes."""
+    splitting = pytest.importorskip("wireshark_es_split")
+    result, first = splitting.split(str(path), n, str(tmp_path))
+    assert first == (1000, 500000)
+    where = {}
+    for k, (_, frame_map, frames) in enumerate(result):
+        data = open(frame_map, "rb").read()
+        assert len(data) == 16 * frames
+        numbers = [struct.unpack_from("<IIq", data, o) for o in range(0, len(data), 16)]
+        for number, prev_ns, prev_s in numbers:
+            where[number] = k
+            assert (prev_s, prev_ns) == (1000 + max(number - 2, 0), 500000)  # the previous frame's time
+    return where
+
+
+@pytest.fixture
+def splitter_path(monkeypatch):
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+
+
+A, B, C = [10, 0, 0, 1], [10, 0, 0, 2], [192, 168, 1, 9]
+A6, B6 = [0x20, 1] + [0] * 13 + [1], [0x20, 1] + [0] * 13 + [2]
+
+
+def test_splitter_keeps_conversations_whole(tmp_path, splitter_path):
+    """Both directions of a flow, with and without VLAN/QinQ tags, the
+    fragments of a datagram and the flow's unfragmented frames, IPv6 —
+    each whole in one part; many flows spread over every part; ARP in 0."""
+    flows = [(A, B, 6, 1000 + i, 80) for i in range(40)]
+    frames, groups = [], []
+    for src, dst, proto, sp, dp in flows:
+        group = []
+        for tags in ((), ((0x8100, 5),), ((0x88a8, 7), (0x8100, 5))):
+            frames.append(ether(ipv4(src, dst, proto, ports(sp, dp)), tags=tags))
+            frames.append(ether(ipv4(dst, src, proto, ports(dp, sp)), tags=tags))
+            group += [len(frames) - 1, len(frames)]
+        groups.append(group)
+    # UDP datagram in two fragments (the second without ports), then the flow unfragmented
+    frames.append(ether(ipv4(A, C, 17, ports(5353, 53), ident=77, flags_offset=0x2000)))
+    frames.append(ether(ipv4(A, C, 17, b"x" * 24, ident=77, flags_offset=3)))
+    frames.append(ether(ipv4(C, A, 17, ports(53, 5353))))
+    groups.append([len(frames) - 2, len(frames) - 1, len(frames)])
+    frames.append(ether(ipv6(A6, B6, 6, ports(443, 5000)), etype=0x86DD))
+    frames.append(ether(ipv6(B6, A6, 6, ports(5000, 443)), etype=0x86DD))
+    groups.append([len(frames) - 1, len(frames)])
+    frames.append(ether(b"\0\1\x08\0\6\4\0\1" + b"\0" * 20, etype=0x0806))   # ARP
+    path = tmp_path / "built.pcap"
+    write_pcap(path, 1, frames)
+    where = parts_of(tmp_path, path, 3)
+    assert sorted(where) == list(range(1, len(frames) + 1))
+    for group in groups:
+        assert len({where[n] for n in group}) == 1, group
+    assert where[len(frames)] == 0
+    assert len({where[g[0]] for g in groups}) == 3
+
+
+def test_splitter_link_types(tmp_path, splitter_path):
+    """Linux SLL and raw IP: a flow's two directions together, and flows
+    spread; an unknown link type all in part 0."""
+    for link, wrap in ((113, lambda ip: b"\0\0\0\1\0\6" + b"\2" * 8 + b"\x08\x00" + ip), (101, lambda ip: ip),
+                       (147, lambda ip: ip)):
+        frames = []
+        for i in range(30):
+            frames += [wrap(ipv4(A, B, 17, ports(2000 + i, 53))), wrap(ipv4(B, A, 17, ports(53, 2000 + i)))]
+        path = tmp_path / f"link{link}.pcap"
+        write_pcap(path, link, frames)
+        (tmp_path / f"l{link}").mkdir()
+        where = parts_of(tmp_path / f"l{link}", path, 2)
+        assert all(where[n] == where[n + 1] for n in range(1, len(frames), 2))
+        assert set(where.values()) == ({0} if link == 147 else {0, 1})
