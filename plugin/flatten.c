@@ -519,11 +519,13 @@ static bool same_value(field_info *a, field_info *b)
 
 /* b repeats a: another field of the same type over the same bytes (and
  * bits) with the same value, e.g. ip.addr beside ip.src. */
-static bool repeats(field_info *a, field_info *b)
+static inline bool repeats(field_info *a, field_info *b)
 {
-    return a && a->hfinfo != b->hfinfo && a->hfinfo->type == b->hfinfo->type &&
-           a->hfinfo->bitmask == b->hfinfo->bitmask && a->start == b->start &&
-           a->length == b->length && a->ds_tvb == b->ds_tvb && b->length > 0 && same_value(a, b);
+    /* Asked of nearly every field against its parent: what the two field_infos
+     * hold first, the header fields only for a match. */
+    return a && a->length == b->length && a->start == b->start && b->length > 0 &&
+           a->ds_tvb == b->ds_tvb && a->hfinfo != b->hfinfo && a->hfinfo->type == b->hfinfo->type &&
+           a->hfinfo->bitmask == b->hfinfo->bitmask && same_value(a, b);
 }
 
 /* Whether fi (key k) is left out because it repeats a field that copies
