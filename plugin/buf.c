@@ -40,27 +40,31 @@ bool esbuf_grow(esbuf *b, size_t n)
     return true;
 }
 
+/* Writes the digits straight into out, two at a time from the last: the
+ * length first, by comparisons (most values in a packet are small). */
 size_t es_fmt_u64(char *out, uint64_t v)
 {
     static const char pairs[] =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
-    char tmp[20];
-    size_t i = sizeof tmp;
+    if (v < 10) {
+        out[0] = (char)('0' + v);
+        return 1;
+    }
+    size_t n = 2;
+    for (uint64_t p = 100; n < 20 && v >= p; p *= 10)
+        n++;
+    char *o = out + n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
-        tmp[--i] = pairs[2 * r + 1];
-        tmp[--i] = pairs[2 * r];
+        o -= 2;
+        memcpy(o, pairs + 2 * r, 2);
     }
-    if (v >= 10) {
-        tmp[--i] = pairs[2 * v + 1];
-        tmp[--i] = pairs[2 * v];
-    } else {
-        tmp[--i] = (char)('0' + v);
-    }
-    size_t n = sizeof tmp - i;
-    memcpy(out, tmp + i, n);
+    if (v >= 10)
+        memcpy(o - 2, pairs + 2 * v, 2);
+    else
+        o[-1] = (char)('0' + v);
     return n;
 }

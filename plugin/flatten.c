@@ -290,22 +290,38 @@ static int32_t triage(es_flattener *f, const header_field_info *hf)
     return K_UNKNOWN;
 }
 
+/* Type sets as bit masks (asked for every value written): the integer types
+ * come first in enum ftenum, below 64 in every version. */
+#define FT_BIT(t) (UINT64_C(1) << (t))
+#define FT_SIGNED_SET                                                                              \
+    (FT_BIT(FT_INT8) | FT_BIT(FT_INT16) | FT_BIT(FT_INT24) | FT_BIT(FT_INT32) | FT_BIT(FT_INT40) | \
+     FT_BIT(FT_INT48) | FT_BIT(FT_INT56) | FT_BIT(FT_INT64))
+#define FT_64_SET                                                                                       \
+    (FT_BIT(FT_UINT40) | FT_BIT(FT_UINT48) | FT_BIT(FT_UINT56) | FT_BIT(FT_UINT64) | FT_BIT(FT_INT40) | \
+     FT_BIT(FT_INT48) | FT_BIT(FT_INT56) | FT_BIT(FT_INT64))
+#define FT_INTEGER_SET                                                                            \
+    (FT_SIGNED_SET | FT_BIT(FT_CHAR) | FT_BIT(FT_UINT8) | FT_BIT(FT_UINT16) | FT_BIT(FT_UINT24) | \
+     FT_BIT(FT_UINT32) | FT_BIT(FT_UINT40) | FT_BIT(FT_UINT48) | FT_BIT(FT_UINT56) | FT_BIT(FT_UINT64))
+G_STATIC_ASSERT(FT_INT64 < 64 && FT_UINT64 < 64 && FT_CHAR < 64);
+
+static inline bool in_set(enum ftenum t, uint64_t set)
+{
+    return (unsigned)t < 64 && (set >> (unsigned)t & 1);
+}
+
 static bool is_signed(enum ftenum t)
 {
-    return t == FT_INT8 || t == FT_INT16 || t == FT_INT24 || t == FT_INT32 || t == FT_INT40 ||
-           t == FT_INT48 || t == FT_INT56 || t == FT_INT64;
+    return in_set(t, FT_SIGNED_SET);
 }
 
 static bool is_64(enum ftenum t)
 {
-    return t == FT_UINT40 || t == FT_UINT48 || t == FT_UINT56 || t == FT_UINT64 ||
-           t == FT_INT40 || t == FT_INT48 || t == FT_INT56 || t == FT_INT64;
+    return in_set(t, FT_64_SET);
 }
 
 static bool is_integer(enum ftenum t)
 {
-    return is_signed(t) || t == FT_CHAR || t == FT_UINT8 || t == FT_UINT16 || t == FT_UINT24 ||
-           t == FT_UINT32 || t == FT_UINT40 || t == FT_UINT48 || t == FT_UINT56 || t == FT_UINT64;
+    return in_set(t, FT_INTEGER_SET);
 }
 
 /* An integer field's value as 64 bits (a signed 32-bit one zero-extended,
@@ -531,11 +547,13 @@ static bool same_value(field_info *a, field_info *b)
 
 /* b repeats a: another field of the same type over the same bytes (and
  * bits) with the same value, e.g. ip.addr beside ip.src. */
-static bool repeats(field_info *a, field_info *b)
+static inline bool repeats(field_info *a, field_info *b)
 {
-    return a && a->hfinfo != b->hfinfo && a->hfinfo->type == b->hfinfo->type &&
-           a->hfinfo->bitmask == b->hfinfo->bitmask && a->start == b->start &&
-           a->length == b->length && a->ds_tvb == b->ds_tvb && b->length > 0 && same_value(a, b);
+    /* Asked of nearly every field against its parent: what the two field_infos
+     * hold first, the header fields only for a match. */
+    return a && a->length == b->length && a->start == b->start && b->length > 0 &&
+           a->ds_tvb == b->ds_tvb && a->hfinfo != b->hfinfo && a->hfinfo->type == b->hfinfo->type &&
+           a->hfinfo->bitmask == b->hfinfo->bitmask && same_value(a, b);
 }
 
 /* Whether fi (key k) is left out because it repeats a field that copies
@@ -838,20 +856,13 @@ static bool write_repr(jsonw *w, value_kind kind, fvalue_t *fv, const header_fie
     return ok;
 }
 
-/* Writes the value of fi; false if it has none worth writing (non-finite
- * float, or a value whose text representation is unavailable). */
-static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *fi)
+/* write_value() for everything but integers and booleans: kept out of line
+ * so the common case does not pay for its frame. */
+static __attribute__((noinline)) bool write_other(es_flattener *f, jsonw *w, value_kind kind, field_info *fi)
 {
     fvalue_t *fv = ES_FI_FV(fi);
     const header_field_info *hf = fi->hfinfo;
     size_t len;
-    bool written;
-    if (G_UNLIKELY(f->map != NULL) && split_value(f, w, kind, fi, &written))
-        return written;
-    if (is_integer(hf->type) || hf->type == FT_BOOLEAN || hf->type == FT_FRAMENUM || hf->type == FT_IPXNET) {
-        write_integer(f, w, kind, fv, hf->type);
-        return true;
-    }
     switch (hf->type) {
     case FT_FLOAT:
     case FT_DOUBLE:
@@ -881,6 +892,21 @@ static bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *
     default:
         return write_repr(w, kind, fv, hf);
     }
+}
+
+/* Writes the value of fi; false if it has none worth writing (non-finite
+ * float, or a value whose text representation is unavailable). */
+static inline bool write_value(es_flattener *f, jsonw *w, value_kind kind, field_info *fi)
+{
+    enum ftenum t = fi->hfinfo->type;
+    bool written;
+    if (G_UNLIKELY(f->map != NULL) && split_value(f, w, kind, fi, &written))
+        return written;
+    if (in_set(t, FT_INTEGER_SET | FT_BIT(FT_BOOLEAN)) || t == FT_FRAMENUM || t == FT_IPXNET) {
+        write_integer(f, w, kind, ES_FI_FV(fi), t);
+        return true;
+    }
+    return write_other(f, w, kind, fi);
 }
 
 /* The name Wireshark shows for fi's value, or NULL (no strings for its

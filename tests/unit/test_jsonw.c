@@ -40,6 +40,28 @@ static void test_escape(void)
     check_string("</script>", 9, "\"</script>\"");
 }
 
+/* One byte that must be escaped (or a UTF-8 sequence) at every position of
+ * strings across the 8-byte words jw_string() scans at a time. */
+static void test_escape_positions(void)
+{
+    static const struct {
+        const char *in, *out;
+    } specials[] = {{"\"", "\\\""}, {"\\", "\\\\"}, {"\x1f", "\\u001f"}, {"\x7f", "\x7f"}, {" ", " "}, {"\xc3\xa9", "\xc3\xa9"}, {"\xff", "\xef\xbf\xbd"}};
+    for (size_t len = 1; len <= 24; len++)
+        for (size_t at = 0; at < len; at++)
+            for (size_t i = 0; i < G_N_ELEMENTS(specials); i++) {
+                GString *in = g_string_new(NULL), *out = g_string_new("\"");
+                for (size_t j = 0; j < len; j++) {
+                    g_string_append(in, j == at ? specials[i].in : "x");
+                    g_string_append(out, j == at ? specials[i].out : "x");
+                }
+                g_string_append_c(out, '"');
+                check_string(in->str, in->len, out->str);
+                g_string_free(in, TRUE);
+                g_string_free(out, TRUE);
+            }
+}
+
 static void test_utf8(void)
 {
     check_string("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 15,
@@ -232,7 +254,9 @@ static void test_rollback(void)
 static void test_fmt_u64(void)
 {
     char buf[21];
-    uint64_t vals[] = {0, 9, 10, 99, 100, 12345, 4294967295u, UINT64_MAX};
+    uint64_t vals[] = {0, 9, 10, 99, 100, 101,
+                       999, 1000, 12345, 4294967295u, UINT64_MAX, UINT64_MAX - 1,
+                       10000000000000000000u, 9999999999999999999u, 1000000000000000000u};
     for (size_t i = 0; i < G_N_ELEMENTS(vals); i++) {
         size_t n = es_fmt_u64(buf, vals[i]);
         buf[n] = '\0';
@@ -278,6 +302,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/jsonw/encode-key", test_encode_key);
     g_test_add_func("/jsonw/escape", test_escape);
+    g_test_add_func("/jsonw/escape-positions", test_escape_positions);
     g_test_add_func("/jsonw/utf8", test_utf8);
     g_test_add_func("/jsonw/numbers", test_numbers);
     g_test_add_func("/jsonw/double-roundtrip", test_double_roundtrip);
