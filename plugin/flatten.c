@@ -102,6 +102,38 @@ static json_kind json_kind_of(enum ftenum t)
     }
 }
 
+/* Whether another registered field with a value has abbrev's underscore
+ * name: one that differs from it only in which of its separators are '.'
+ * and which '_' (mtp3mg.test.pattern, mtp3mg.test_pattern).  Asked once
+ * per key, so a few lookups each instead of a pass over the registry;
+ * names with more than 10 separators are not checked. */
+static bool shares_underscore_name(const char *abbrev)
+{
+    size_t n = strlen(abbrev), at[10];
+    unsigned k = 0;
+    char variant[256];
+    if (n >= sizeof variant)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (abbrev[i] != '.' && abbrev[i] != '_')
+            continue;
+        if (k == G_N_ELEMENTS(at))
+            return false;
+        at[k++] = i;
+    }
+    memcpy(variant, abbrev, n + 1);
+    for (uint32_t bits = 0; bits < (1u << k); bits++) {
+        for (unsigned j = 0; j < k; j++)
+            variant[at[j]] = (bits >> j) & 1 ? '_' : '.';
+        if (strcmp(variant, abbrev) == 0)
+            continue;
+        header_field_info *other = proto_registrar_get_byname(variant);
+        if (other && json_kind_of(other->type) != JK_NONE)
+            return true;
+    }
+    return false;
+}
+
 es_flattener *es_flattener_new(const es_settings *s, es_name_style style, es_schema *schema)
 {
     es_flattener *f = g_new0(es_flattener, 1);
@@ -419,7 +451,8 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
         idx = GPOINTER_TO_INT(found) - 1;
         key *k = &g_array_index(f->keys, key, idx);
         /* Another Wireshark name mapped onto the same member (underscore
-         * style: mtp3mg.test.pattern, mtp3mg.test_pattern): strings. */
+         * style; shares_underscore_name() made it a keyword already unless
+         * the name has more than 10 separators): strings. */
         bool other_name = !k->abbrev || strcmp(k->abbrev, hf->abbrev) != 0;
         if ((other_name || family_kind(hf, &cls) == KIND_STRING) && k->kind != KIND_STRING) {
             k->kind = KIND_STRING;
@@ -432,6 +465,11 @@ static int32_t classify(es_flattener *f, const header_field_info *hf)
         for (size_t i = 0; cls == ES_MAP_KEYWORD && i < G_N_ELEMENTS(search_text); i++)
             if (strcmp(hf->abbrev, search_text[i]) == 0)
                 cls = ES_MAP_SEARCH_TEXT;
+        /* Keywords from the first frame on, before the other name appears. */
+        if (f->style == ES_NAMES_UNDERSCORE && shares_underscore_name(hf->abbrev)) {
+            kind = KIND_STRING;
+            cls = ES_MAP_KEYWORD;
+        }
         idx = add_key(f, hf->abbrev, name, kind, cls);
     }
     if (f->value_names && g_array_index(f->keys, key, idx).name_key < 0 && has_value_names(hf)) {

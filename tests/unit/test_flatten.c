@@ -670,11 +670,18 @@ static void test_underscore_names(void)
 }
 
 /* Two Wireshark names that meet under one underscore member, an integer and
- * bytes: the member is a keyword and both values strings, in every frame. */
+ * bytes: the member is a keyword and both values strings, from the first
+ * frame on, even one with only the integer. */
 static void test_underscore_collision(void)
 {
     run r;
     run_init(&r, ES_NAMES_UNDERSCORE, NULL);
+    frame first;
+    frame_init(&first);
+    add_uint(&first, top(&first), "mtp3mg.test.pattern", 20, 2, 5);
+    assert_doc(&r, &first, "{\"mtp3mg_test_pattern\":\"5\"}");
+    frame_clear(&first);
+    assert_type(&r, "mtp3mg_test_pattern", "keyword");
     for (int i = 0; i < 2; i++) {
         frame fr;
         frame_init(&fr);
