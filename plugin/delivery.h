@@ -22,6 +22,11 @@
 #define ES_SERVER_ERROR_ATTEMPTS 5
 #define ES_BACKOFF_MIN_US (250 * 1000)
 
+/* A document refused for a mapping conflict (es_mapping_conflict_field():
+ * another writer's dynamic mapping of one of its fields won a race) is sent
+ * this many times in all: by then the field is mapped and it goes in. */
+#define ES_MAPPING_RACE_ATTEMPTS 3
+
 /* What a whole-request answer asks for. */
 typedef enum {
     ES_ANSWER_OK,

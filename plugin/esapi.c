@@ -248,6 +248,31 @@ char *es_error_summary(const char *body, size_t len)
     return out;
 }
 
+/* The F of "<before>F<after>" in text: a name without brackets or quotes. */
+static char *bracketed(const char *text, size_t len, const char *before, const char *after)
+{
+    const char *start = g_strstr_len(text, (gssize)len, before);
+    if (!start)
+        return NULL;
+    start += strlen(before);
+    const char *end = start;
+    const char *stop = text + len;
+    while (end < stop && *end != ']' && *end != '[' && *end != '"' && *end != '\\')
+        end++;
+    size_t after_len = strlen(after);
+    if (end == start || (size_t)(stop - end) < after_len || memcmp(end, after, after_len) != 0)
+        return NULL;
+    return g_strndup(start, (gsize)(end - start));
+}
+
+char *es_mapping_conflict_field(const char *text, size_t len)
+{
+    if (!text)
+        return NULL;
+    char *field = bracketed(text, len, "mapper [", "] cannot be changed from type [");
+    return field ? field : bracketed(text, len, "Mapper for [", "] conflicts with existing mapper");
+}
+
 static char *pattern_prefix(const char *index_pattern)
 {
     const char *pct = strchr(index_pattern, '%');
@@ -282,7 +307,8 @@ char *es_index_glob(const char *index_pattern)
     return glob;
 }
 
-char *es_mapping_body(es_schema *schema, size_t from, size_t to, es_name_style style)
+char *es_mapping_body(es_schema *schema, size_t from, size_t to, es_name_style style,
+                      const char *const *except)
 {
     esbuf out;
     jsonw w;
@@ -295,7 +321,7 @@ char *es_mapping_body(es_schema *schema, size_t from, size_t to, es_name_style s
     }
     jw_key(&w, "properties");
     jw_begin_object(&w);
-    es_schema_write(schema, from, to, &w);
+    es_schema_write_except(schema, from, to, except, &w);
     jw_end_object(&w);
     jw_end_object(&w);
     g_assert(jw_finish(&w));

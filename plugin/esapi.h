@@ -55,6 +55,13 @@ bool es_error_is_block(const char *body, size_t len);
 /* "type: reason" of an error response body, or a prefix of the body. */
 char *es_error_summary(const char *body, size_t len);
 
+/* The field a mapping conflict names ("mapper [F] cannot be changed from
+ * type [long] to [double]", "Mapper for [F] conflicts with existing
+ * mapper"), in an error reason or a whole error body; NULL if text is no
+ * such conflict.  Another writer mapped F first: concurrent dynamic
+ * mapping, or two runs into one index. */
+char *es_mapping_conflict_field(const char *text, size_t len);
+
 /* ECS event.dataset of every document. */
 #define ES_DATASET "wireshark.packet"
 
@@ -81,10 +88,12 @@ bool es_template_seed(const char *body, size_t len, es_schema *schema);
 /* The indices of the pattern as a wildcard expression ("packets-*"). */
 char *es_index_glob(const char *index_pattern);
 
-/* {"properties":{...}} for the fields [from, to) of schema: the body of
- * PUT <indices>/_mapping.  Dotted style repeats "subobjects": false so the
- * dotted names stay leaf fields whatever the update is parsed against. */
-char *es_mapping_body(es_schema *schema, size_t from, size_t to, es_name_style style);
+/* {"properties":{...}} for the fields [from, to) of schema but those named
+ * in except (NULL-terminated, or NULL): the body of PUT <indices>/_mapping.
+ * Dotted style repeats "subobjects": false so the dotted names stay leaf
+ * fields whatever the update is parsed against. */
+char *es_mapping_body(es_schema *schema, size_t from, size_t to, es_name_style style,
+                      const char *const *except);
 
 /* Writes the metadata field name `name` (e.g. "raw") in the given style:
  * "es.raw" or "es_raw". */

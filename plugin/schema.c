@@ -260,11 +260,18 @@ size_t es_schema_fields(es_schema *s)
 
 void es_schema_write(es_schema *s, size_t from, size_t to, jsonw *w)
 {
+    es_schema_write_except(s, from, to, NULL, w);
+}
+
+void es_schema_write_except(es_schema *s, size_t from, size_t to, const char *const *except, jsonw *w)
+{
     g_mutex_lock(&s->lock);
     for (size_t i = from; i < to && i < s->fields->len; i++) {
         const field *f = &g_array_index(s->fields, field, i);
         if (f->newer && f->newer < to)
             continue; /* a later entry in this range says more */
+        if (except && g_strv_contains(except, f->name))
+            continue;
         jw_key(w, f->name);
         jw_begin_object(w);
         map_members(w, f->cls, s->lacks);

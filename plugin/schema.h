@@ -109,4 +109,8 @@ size_t es_schema_fields(es_schema *s);
  * is in. */
 void es_schema_write(es_schema *s, size_t from, size_t to, jsonw *w);
 
+/* The same, leaving out the fields named in except (NULL-terminated, or
+ * NULL). */
+void es_schema_write_except(es_schema *s, size_t from, size_t to, const char *const *except, jsonw *w);
+
 #endif

@@ -17,6 +17,8 @@
 
 #define TICK_US (100 * 1000)
 #define SETUP_TIMEOUT_S 5
+/* Mapping conflicts taken out of one index mapping update, one a request. */
+#define ES_MAPPING_CONFLICTS_MAX 32
 #define WARN_INTERVAL_US (300 * G_USEC_PER_SEC)
 
 struct es_sender {
@@ -35,7 +37,8 @@ struct es_sender {
     FILE *out;           /* file and stdout sinks */
     bool prepared;       /* cluster inspected */
     es_server_info info;
-    size_t mapped; /* schema fields already in the template and indices */
+    size_t mapped;        /* schema fields already in the template and indices */
+    GPtrArray *conflicts; /* fields the indices map otherwise (char *) */
     es_name_style style;
     int64_t prepare_not_before_us;
     bool fatal;        /* e.g. authentication refused: stop trying */
@@ -347,23 +350,8 @@ static bool prepare_cluster(es_sender *s, unsigned timeout_s)
              info.opensearch ? "OpenSearch" : "Elasticsearch", info.version);
 
     s->info = info;
-    if (s->settings.template) {
-        /* What earlier runs installed stays: the template and the indices
-         * are only ever updated with more (fields, copy_to targets). */
-        char *name = es_template_name(es_settings_target(&s->settings));
-        char *path = g_strdup_printf("/_index_template/%s", name);
-        es_http_request(s->http, "GET", path, NULL, 0, timeout_s, &res);
-        if (res.transport_error) {
-            g_free(path);
-            g_free(name);
-            return false;
-        }
-        if (res.status == 200)
-            es_template_seed(res.body->str, res.body->len, s->schema);
-        g_free(path);
-        g_free(name);
+    if (s->settings.template)
         es_schema_set_lacks(s->schema, probe_lacks(s, timeout_s));
-    }
     s->prepared = true;
     return true;
 }
@@ -393,20 +381,73 @@ static bool must_wait(es_sender *s, const es_http_result *res)
     return true;
 }
 
+/* Adds the fields of the installed template to the schema, read again
+ * before every update: what earlier runs and concurrent ones (two tshark
+ * into one index) put stays, the template is only ever updated with more
+ * (fields, copy_to targets).  False if that must wait. */
+static bool merge_installed_template(es_sender *s)
+{
+    char *name = es_template_name(es_settings_target(&s->settings));
+    char *path = g_strdup_printf("/_index_template/%s", name);
+    es_http_result res;
+    es_http_request(s->http, "GET", path, NULL, 0, SETUP_TIMEOUT_S * 6, &res);
+    bool done = !must_wait(s, &res);
+    if (done && res.status == 200)
+        es_template_seed(res.body->str, res.body->len, s->schema);
+    g_free(path);
+    g_free(name);
+    return done;
+}
+
 /* PUT of body to path; false if it must be tried again later.  A refusal
- * for good is told (what) and given up. */
-static bool setup_put(es_sender *s, const char *path, const char *body, const char *what)
+ * for good is told (what) and given up, but for a mapping conflict when
+ * conflict is given: the field it names is returned there. */
+static bool setup_put(es_sender *s, const char *path, const char *body, const char *what, char **conflict)
 {
     es_http_result res;
     es_http_request(s->http, "PUT", path, body, strlen(body), SETUP_TIMEOUT_S * 6, &res);
     if (must_wait(s, &res))
         return false;
-    if (res.status != 200 && res.status != 404) {
+    if (conflict && res.status == 400)
+        *conflict = es_mapping_conflict_field(res.body->str, res.body->len);
+    if (res.status != 200 && res.status != 404 && !(conflict && *conflict)) {
         char *why = es_error_summary(res.body->str, res.body->len);
         warn(s, false, "could not %s: %s", what, why);
         g_free(why);
     }
     return true;
+}
+
+/* Puts the fields [s->mapped, count) into the existing indices of the
+ * pattern.  A field an index maps otherwise already (another writer's
+ * documents mapped it first) keeps that mapping there and the rest is put
+ * again: one conflict does not leave thousands of fields to dynamic
+ * mapping.  False if that must wait. */
+static bool put_index_mappings(es_sender *s, size_t count)
+{
+    char *glob = es_index_glob(es_settings_target(&s->settings));
+    char *path = g_strdup_printf("/%s/_mapping?allow_no_indices=true&ignore_unavailable=true", glob);
+    char *what = g_strdup_printf("add %zu field mappings to %s", count - s->mapped, glob);
+    bool done = true;
+    for (unsigned tries = 0; tries < ES_MAPPING_CONFLICTS_MAX; tries++) {
+        g_ptr_array_add(s->conflicts, NULL);
+        char *body = es_mapping_body(s->schema, s->mapped, count, s->style,
+                                     (const char *const *)s->conflicts->pdata);
+        g_ptr_array_remove_index(s->conflicts, s->conflicts->len - 1);
+        char *field = NULL;
+        done = setup_put(s, path, body, what, tries + 1 < ES_MAPPING_CONFLICTS_MAX ? &field : NULL);
+        g_free(body);
+        if (!field)
+            break;
+        warn(s, false, "%s maps %s otherwise already (another writer's documents came first): "
+                       "it keeps that mapping there",
+             glob, field);
+        g_ptr_array_add(s->conflicts, field);
+    }
+    g_free(what);
+    g_free(path);
+    g_free(glob);
+    return done;
 }
 
 /* Puts the fields of the schema not mapped yet into the index template
@@ -415,31 +456,22 @@ static bool setup_put(es_sender *s, const char *path, const char *body, const ch
  * read-only). */
 static bool update_mappings(es_sender *s)
 {
-    size_t count = es_schema_count(s->schema);
-    if (count == s->mapped || !s->settings.template) {
-        s->mapped = count;
+    if (es_schema_count(s->schema) == s->mapped || !s->settings.template) {
+        s->mapped = es_schema_count(s->schema);
         return true;
     }
+    if (!merge_installed_template(s))
+        return false;
+    size_t count = es_schema_count(s->schema);
     char *name = es_template_name(es_settings_target(&s->settings));
     char *path = g_strdup_printf("/_index_template/%s", name);
     char *body = es_template_body(&s->info, s->style, &s->settings, s->schema);
     char *what = g_strdup_printf("install index template %s", name);
-    bool done = setup_put(s, path, body, what);
+    bool done = setup_put(s, path, body, what, NULL) && put_index_mappings(s, count);
     g_free(what);
     g_free(body);
     g_free(path);
     g_free(name);
-    if (done) {
-        char *glob = es_index_glob(es_settings_target(&s->settings));
-        path = g_strdup_printf("/%s/_mapping?allow_no_indices=true&ignore_unavailable=true", glob);
-        body = es_mapping_body(s->schema, s->mapped, count, s->style);
-        what = g_strdup_printf("add %zu field mappings to %s", count - s->mapped, glob);
-        done = setup_put(s, path, body, what);
-        g_free(what);
-        g_free(body);
-        g_free(path);
-        g_free(glob);
-    }
     if (done)
         s->mapped = count;
     return done;
@@ -463,6 +495,15 @@ static void warn_blocked(es_sender *s, const char *reason)
          reason ? reason : "read-only");
 }
 
+static bool mapping_race(int status, const char *reason, unsigned attempt)
+{
+    if (status != 400 || attempt + 1 >= ES_MAPPING_RACE_ATTEMPTS)
+        return false;
+    char *field = es_mapping_conflict_field(reason, reason ? strlen(reason) : 0);
+    g_free(field);
+    return field != NULL;
+}
+
 static void on_item(void *ud, uint32_t i, int status, const char *type, const char *reason)
 {
     bulk_outcome *o = ud;
@@ -472,7 +513,7 @@ static void on_item(void *ud, uint32_t i, int status, const char *type, const ch
         es_stats_add(&st->indexed, 1);
     } else if (status == 409) {
         es_stats_add(&st->present, 1);
-    } else if (status == 429 || status >= 500 || blocked) {
+    } else if (status == 429 || status >= 500 || blocked || mapping_race(status, reason, o->batch->attempt)) {
         if (blocked)
             warn_blocked(o->s, reason);
         if (!o->retry) {
@@ -853,6 +894,7 @@ static void sender_free(es_sender *s)
     es_sink_clear(&s->sink);
     g_free(s->target);
     g_rand_free(s->rand);
+    g_ptr_array_free(s->conflicts, TRUE);
     g_free(s->last_warn);
     g_free(s->stop_reason);
     g_mutex_clear(&s->lock);
@@ -935,6 +977,7 @@ es_sender *es_sender_start(const es_settings *st, const es_sink *sink, bool live
     s->schema = schema;
     s->stats = stats;
     s->rand = g_rand_new();
+    s->conflicts = g_ptr_array_new_with_free_func(g_free);
     g_mutex_init(&s->lock);
     g_mutex_init(&s->state_lock);
     g_queue_init(&s->retry);

@@ -45,6 +45,8 @@ FAULTS = {
     "read_only_seconds": (float, 0.0),   # bulks meet a read-only block
     "read_only_block": (str, "index"),   # index: items 429 flood stage; cluster: whole bulk 403
     "reject_field": (str, None),         # items whose document has this field: 400, not forwarded
+    "race_field": (str, None),           # ... 400 "mapper [F] cannot be changed" (a lost dynamic
+    "race_times": (int, 1),              # mapping race) the first race_times times an _id comes
     "user": (str, None),                 # security (the engines here have none): without
     "password": (str, None),             # ... these Basic credentials
     "api_key": (str, None),              # ... or this API key, every request is answered 401
@@ -307,6 +309,8 @@ class Proxy:
         self.connections = set()
         self.connections_lock = threading.Lock()
         self.version = None
+        self.races = collections.Counter()  # _id -> mapping races it lost
+        self.races_lock = threading.Lock()
 
     # -- connections -----------------------------------------------------------------------
 
@@ -443,7 +447,7 @@ class Proxy:
         faults = self.faults
         read_only = faults.active("read_only") and faults.get("read_only_block") == "index"
         field = faults.get("reject_field")
-        if body is None or not (read_only or field or faults.get("item_429_ratio") > 0):
+        if body is None or not (read_only or field or faults.get("race_field") or faults.get("item_429_ratio") > 0):
             return None
         try:
             items = wire.bulk_items(body)
@@ -459,6 +463,11 @@ class Proxy:
             return self._item_error(item, "read_only", 429, self._read_only_error(item))
         if field and item.doc is not None and item.op != "update":
             answer = self._rejected_field(item, field)
+            if answer is not None:
+                return answer
+        race = self.faults.get("race_field")
+        if race and item.doc is not None and item.op != "update":
+            answer = self._lost_race(item, race)
             if answer is not None:
                 return answer
         if self.faults.roll("item_429"):
@@ -495,6 +504,24 @@ class Proxy:
                       f"'{item.meta.get('_id')}'. Preview of field's value: '{preview}'",
             "caused_by": {"type": "illegal_argument_exception",
                           "reason": f"field [{field}] is refused by the fault proxy (reject_field)"}})
+
+    def _lost_race(self, item, field):
+        """Elasticsearch's answer to a document whose dynamic mapping update
+        met another one's for the same field."""
+        try:
+            doc = json.loads(item.doc)
+        except ValueError:
+            return None
+        if not isinstance(doc, dict) or not has_field(doc, field):
+            return None
+        key = (item.meta.get("_index"), item.meta.get("_id"))
+        with self.races_lock:
+            self.races[key] += 1
+            if self.races[key] > self.faults.get("race_times"):
+                return None
+        return self._item_error(item, "race_field", 400, {
+            "type": "illegal_argument_exception",
+            "reason": f"mapper [{field}] cannot be changed from type [long] to [double]"})
 
     # -- answers ---------------------------------------------------------------------------
 

@@ -75,6 +75,29 @@ def test_unmappable_documents_go_to_the_dead_letter_file(tshark, faulty, prefix,
     assert proxy.upstream.count(f"{prefix}-*") == frames
 
 
+@pytest.mark.parametrize("times", [1, 5])
+def test_lost_mapping_race_sent_again(tshark, faulty, prefix, times):
+    """Documents refused because another writer's dynamic mapping of one of
+    their fields won a race ("mapper [ip.ttl] cannot be changed") are sent
+    again, at most 3 times in all: once the race is over they go in; a
+    conflict that lasts is rejected in the end, with its reason."""
+    capture = SHARED / "captures" / "http-simple-get.pcap"
+    frames = capinfos_frames(capture)
+    proxy = faulty(race_field="ip.ttl", race_times=times)
+    proc = tshark.run(["-r", str(capture), "-q", "-X", f"es.node={proxy.url}", "-X", f"es.index={prefix}-%Y"])
+    err = proc.stderr.decode()
+    s = summary(proc.stderr)
+    lost = proxy.stats()["faults"]["race_field"]
+    if times == 1:
+        assert s["indexed"] == frames and s["rejected"] == 0, err[-1500:]
+        assert 0 < lost <= frames and f"{lost} items retried" in err
+    else:
+        assert s["rejected"] > 0 and s["indexed"] + s["rejected"] == frames, err[-1500:]
+        assert lost == 3 * s["rejected"]
+        assert "mapper [ip.ttl] cannot be changed" in err
+    assert proxy.upstream.count(f"{prefix}-*") == s["indexed"]
+
+
 def test_read_only_cluster_said_once_then_delivered(tshark, faulty, prefix):
     """A flood-stage read-only block for 6 s: items come back 429
     cluster_block_exception; the exporter says once what is wrong and what

@@ -332,6 +332,28 @@ def test_template_only_grows(tshark, engine):
         assert second[name] == d, (name, d, second[name])
 
 
+def test_index_mapped_otherwise_keeps_the_rest(tshark, engine):
+    """An index that maps one of the fields otherwise already (another
+    writer's documents came first) keeps that field's mapping, said once,
+    and every other field is still mapped by the exporter, not left to
+    dynamic mapping by one refused update."""
+    server = engine("es8")
+    server.clean("otherwise-")
+    status, body = server.request("PUT", "/otherwise-pcaps", {
+        "mappings": {"subobjects": False, "properties": {"ip.ttl": {"type": "keyword"}}}})
+    assert status == 200, body
+    proc = index_into(tshark, server, HTTP, "es.index=otherwise-pcaps")
+    err = proc.stderr.decode()
+    assert err.count("maps ip.ttl otherwise already") == 1, err[-1500:]
+    assert "could not add" not in err, err[-1500:]
+    assert server.count("otherwise-pcaps") == capinfos_frames(HTTP)
+    props = leaves(server.mappings("otherwise-pcaps")["otherwise-pcaps"]["mappings"]["properties"])
+    assert props["ip.ttl"]["type"] == "keyword"
+    assert props["ip.src"]["type"] == "ip"
+    assert props["tcp.srcport"]["type"] == "long"
+    assert props["http.request.method"]["type"] == "keyword"
+
+
 def test_dump_template_and_put_template(tshark, engine, workdir):
     """es.dump_template writes what the exporter would install; the script
     installs it by hand; documents written to a file then index as well."""

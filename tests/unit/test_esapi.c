@@ -80,6 +80,37 @@ static void test_bulk_response(void)
     g_clear_error(&err);
 }
 
+static void test_mapping_conflict(void)
+{
+    /* A whole PUT _mapping answer (Elasticsearch 8, OpenSearch). */
+    const char *e = "{\"error\":{\"root_cause\":[{\"type\":\"illegal_argument_exception\",\"reason\":"
+                    "\"mapper [enip.sinaddr] cannot be changed from type [keyword] to [ip]\"}],"
+                    "\"type\":\"illegal_argument_exception\",\"reason\":\"mapper [enip.sinaddr] cannot be "
+                    "changed from type [keyword] to [ip]\"},\"status\":400}";
+    char *f = es_mapping_conflict_field(e, strlen(e));
+    g_assert_cmpstr(f, ==, "enip.sinaddr");
+    g_free(f);
+    /* A bulk item's reason, and Elasticsearch 7's wording of a parameter. */
+    e = "mapper [tls.quic.parameter.max_udp_payload_size] cannot be changed from type [long] to [double]";
+    f = es_mapping_conflict_field(e, strlen(e));
+    g_assert_cmpstr(f, ==, "tls.quic.parameter.max_udp_payload_size");
+    g_free(f);
+    e = "Mapper for [http_host] conflicts with existing mapper:\n\tCannot update parameter [ignore_above]";
+    f = es_mapping_conflict_field(e, strlen(e));
+    g_assert_cmpstr(f, ==, "http_host");
+    g_free(f);
+    /* Not a conflict; cut short; an empty or quoted name; NULL. */
+    const char *no[] = {"failed to parse field [ip.src] of type [ip]", "mapper [a.b] cannot be changed from",
+                        "mapper [] cannot be changed from type [long] to [ip]",
+                        "mapper [a\"b] cannot be changed from type [long] to [ip]"};
+    for (size_t i = 0; i < G_N_ELEMENTS(no); i++)
+        g_assert_null(es_mapping_conflict_field(no[i], strlen(no[i])));
+    g_assert_null(es_mapping_conflict_field(NULL, 0));
+    /* Only the first len bytes are read. */
+    e = "mapper [a.b] cannot be changed from type [long] to [ip]";
+    g_assert_null(es_mapping_conflict_field(e, 20));
+}
+
 static void test_error_summary(void)
 {
     const char *e = "{\"error\":{\"root_cause\":[],\"type\":\"illegal_argument_exception\","
@@ -176,11 +207,16 @@ static void test_template(void)
     g_free(body);
     es_settings_clear(&st);
 
-    body = es_mapping_body(schema, 2, 3, ES_NAMES_DOTTED);
+    body = es_mapping_body(schema, 2, 3, ES_NAMES_DOTTED, NULL);
     g_assert_cmpstr(body, ==, "{\"subobjects\":false,\"properties\":{\"gquic.cid\":{\"type\":\"unsigned_long\"}}}");
     g_free(body);
-    body = es_mapping_body(schema, 2, 3, ES_NAMES_UNDERSCORE);
+    body = es_mapping_body(schema, 2, 3, ES_NAMES_UNDERSCORE, NULL);
     g_assert_cmpstr(body, ==, "{\"properties\":{\"gquic.cid\":{\"type\":\"unsigned_long\"}}}");
+    g_free(body);
+    /* A field an index maps otherwise is left out of its update. */
+    const char *conflicts[] = {"gquic.cid", NULL};
+    body = es_mapping_body(schema, 2, 3, ES_NAMES_UNDERSCORE, conflicts);
+    g_assert_cmpstr(body, ==, "{\"properties\":{}}");
     g_free(body);
     es_schema_free(schema);
     char *glob = es_index_glob("pk-%Y");
@@ -305,6 +341,7 @@ int main(int argc, char **argv)
     g_test_add_func("/esapi/template-seed", test_template_seed);
     g_test_add_func("/esapi/type-table-round-trip", test_type_table_round_trip);
     g_test_add_func("/esapi/error-summary", test_error_summary);
+    g_test_add_func("/esapi/mapping-conflict", test_mapping_conflict);
     g_test_add_func("/esapi/template", test_template);
     return g_test_run();
 }
