@@ -299,6 +299,27 @@ const char *es_meta_key(es_name_style style, const char *name)
     return interned;
 }
 
+bool es_template_shadowed(const char *body, size_t len, const char *name)
+{
+    JsonNode *root = parse(body, len, NULL);
+    if (!root)
+        return false;
+    JsonObject *o = JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    JsonNode *list = o ? json_object_get_member(o, "overlapping") : NULL;
+    bool shadowed = false;
+    if (list && JSON_NODE_HOLDS_ARRAY(list)) {
+        JsonArray *a = json_node_get_array(list);
+        for (guint i = 0; i < json_array_get_length(a) && !shadowed; i++) {
+            JsonNode *t = json_array_get_element(a, i);
+            shadowed = JSON_NODE_HOLDS_OBJECT(t) &&
+                       g_strcmp0(json_object_get_string_member_with_default(json_node_get_object(t), "name", NULL),
+                                 name) == 0;
+        }
+    }
+    json_node_unref(root);
+    return shadowed;
+}
+
 char *es_index_glob(const char *index_pattern)
 {
     char *prefix = pattern_prefix(index_pattern);

@@ -85,6 +85,13 @@ char *es_probe_body(unsigned features);
  * holds no template. */
 bool es_template_seed(const char *body, size_t len, es_schema *schema);
 
+/* POST <ES_SIMULATE_PATH><index>, without a body: the template a new index
+ * of that name would get.  es_template_shadowed() reads the answer: true if
+ * the template name is among the matching ones that lose, to a template of
+ * higher priority whose mappings then apply instead. */
+#define ES_SIMULATE_PATH "/_index_template/_simulate_index/"
+bool es_template_shadowed(const char *body, size_t len, const char *name);
+
 /* The indices of the pattern as a wildcard expression ("packets-*"). */
 char *es_index_glob(const char *index_pattern);
 

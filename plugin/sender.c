@@ -37,8 +37,9 @@ struct es_sender {
     FILE *out;           /* file and stdout sinks */
     bool prepared;       /* cluster inspected */
     es_server_info info;
-    size_t mapped;        /* schema fields already in the template and indices */
-    GPtrArray *conflicts; /* fields the indices map otherwise (char *) */
+    size_t mapped;         /* schema fields already in the template and indices */
+    GPtrArray *conflicts;  /* fields the indices map otherwise (char *) */
+    bool template_checked; /* whether new indices get it was asked */
     es_name_style style;
     int64_t prepare_not_before_us;
     bool fatal;        /* e.g. authentication refused: stop trying */
@@ -450,6 +451,25 @@ static bool put_index_mappings(es_sender *s, size_t count)
     return done;
 }
 
+/* A template of higher priority matching the same indices wins: new
+ * indices then get its mappings, not the exporter's, and the fields are
+ * mapped dynamically.  Asked once a run, after the first template. */
+static void check_template_applies(es_sender *s, const char *name)
+{
+    s->template_checked = true;
+    char *glob = es_index_glob(es_settings_target(&s->settings));
+    char *path = g_strdup_printf(ES_SIMULATE_PATH "%.*swireshark-es-check", (int)strlen(glob) - 1, glob);
+    es_http_result res;
+    es_http_request(s->http, "POST", path, NULL, 0, SETUP_TIMEOUT_S * 6, &res);
+    if (!res.transport_error && res.status == 200 && es_template_shadowed(res.body->str, res.body->len, name))
+        warn(s, false, "an index template of higher priority than %s (200) matches %s: new indices get its "
+                       "mappings, not the exporter's, so fields are mapped dynamically (GET _index_template "
+                       "lists them: lower its priority or narrow its index_patterns)",
+             name, glob);
+    g_free(path);
+    g_free(glob);
+}
+
 /* Puts the fields of the schema not mapped yet into the index template
  * (new indices) and into the existing indices of the pattern, before any
  * document that carries them.  False if that must wait (cluster away or
@@ -467,7 +487,10 @@ static bool update_mappings(es_sender *s)
     char *path = g_strdup_printf("/_index_template/%s", name);
     char *body = es_template_body(&s->info, s->style, &s->settings, s->schema);
     char *what = g_strdup_printf("install index template %s", name);
-    bool done = setup_put(s, path, body, what, NULL) && put_index_mappings(s, count);
+    bool done = setup_put(s, path, body, what, NULL);
+    if (done && !s->template_checked)
+        check_template_applies(s, name);
+    done = done && put_index_mappings(s, count);
     g_free(what);
     g_free(body);
     g_free(path);

@@ -111,6 +111,20 @@ static void test_mapping_conflict(void)
     g_assert_null(es_mapping_conflict_field(e, 20));
 }
 
+static void test_template_shadowed(void)
+{
+    /* _simulate_index lists the matching templates that lose. */
+    const char *lost = "{\"template\":{\"mappings\":{}},\"overlapping\":[{\"name\":\"other\",\"index_patterns\":"
+                       "[\"x*\"]},{\"name\":\"wireshark-es-hp\",\"index_patterns\":[\"hp-*\"]}]}";
+    g_assert_true(es_template_shadowed(lost, strlen(lost), "wireshark-es-hp"));
+    g_assert_false(es_template_shadowed(lost, strlen(lost), "wireshark-es-packets"));
+    const char *won = "{\"template\":{\"mappings\":{}},\"overlapping\":[{\"name\":\"user-low\"}]}";
+    g_assert_false(es_template_shadowed(won, strlen(won), "wireshark-es-hp"));
+    const char *odd[] = {"{\"template\":{}}", "{\"overlapping\":{}}", "{\"overlapping\":[1,{\"name\":2}]}", "[]", "<html>"};
+    for (size_t i = 0; i < G_N_ELEMENTS(odd); i++)
+        g_assert_false(es_template_shadowed(odd[i], strlen(odd[i]), "wireshark-es-hp"));
+}
+
 static void test_error_summary(void)
 {
     const char *e = "{\"error\":{\"root_cause\":[],\"type\":\"illegal_argument_exception\","
@@ -342,6 +356,7 @@ int main(int argc, char **argv)
     g_test_add_func("/esapi/type-table-round-trip", test_type_table_round_trip);
     g_test_add_func("/esapi/error-summary", test_error_summary);
     g_test_add_func("/esapi/mapping-conflict", test_mapping_conflict);
+    g_test_add_func("/esapi/template-shadowed", test_template_shadowed);
     g_test_add_func("/esapi/template", test_template);
     return g_test_run();
 }
