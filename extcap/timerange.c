@@ -67,7 +67,9 @@ static bool parse_civil(const char **p, civil *c)
                 }
         }
     }
-    return c->mo >= 1 && c->mo <= 12 && c->d >= 1 && c->d <= 31 && c->h <= 23 && c->mi <= 59 && c->s <= 60;
+    /* Nanoseconds since 1970 in an int64_t reach 1677-09-21 to 2262-04-11. */
+    return c->y >= ESD_TIME_YEAR_MIN && c->y <= ESD_TIME_YEAR_MAX && c->mo >= 1 && c->mo <= 12 && c->d >= 1 &&
+           c->d <= 31 && c->h <= 23 && c->mi <= 59 && c->s <= 60;
 }
 
 static int64_t civil_utc_ns(const civil *c)

@@ -113,6 +113,17 @@ static void test_times(void)
     g_assert_true(esd_time_rfc3339("1969-12-31T23:59:59Z", &ns));
     g_assert_cmpint(ns, ==, -1000000000LL);
     g_assert_false(esd_time_rfc3339("2013-11-25 14:55:58", &ns)); /* no zone */
+    /* Years past what int64 nanoseconds hold are refused, not wrapped
+     * (found by fuzz_dfilter: 'frame.time >= "Nov 24, 1006 14:55:58"'). */
+    g_assert_true(esd_time_rfc3339("1678-01-01T00:00:00Z", &ns));
+    g_assert_cmpint(ns, ==, -9214560000000000000LL);
+    g_assert_true(esd_time_rfc3339("2261-12-31T23:59:59-23:59", &ns));
+    g_assert_false(esd_time_rfc3339("1677-12-31T23:59:59Z", &ns));
+    g_assert_false(esd_time_rfc3339("2262-01-01T00:00:00Z", &ns));
+    g_assert_false(esd_time_parse("1006-11-24 14:55:58", 0, &ns, &err));
+    g_clear_pointer(&err, g_free);
+    g_assert_false(esd_time_parse("9999-12-31 23:59:59", 0, &ns, &err));
+    g_clear_pointer(&err, g_free);
     const int64_t now = 1700000000LL * 1000000000LL;
     g_assert_true(esd_time_parse("last 15 minutes", now, &ns, &err));
     g_assert_cmpint(ns, ==, now - 900LL * 1000000000LL);
