@@ -38,7 +38,7 @@ struct es_sender {
     bool prepared;       /* cluster inspected */
     es_server_info info;
     size_t mapped;         /* schema fields already in the template and indices */
-    GPtrArray *conflicts;  /* fields the indices map otherwise (char *) */
+    GPtrArray *conflicts;  /* fields the indices map otherwise (char *, NULL-terminated) */
     bool template_checked; /* whether new indices get it was asked */
     es_name_style style;
     int64_t prepare_not_before_us;
@@ -386,17 +386,13 @@ static bool must_wait(es_sender *s, const es_http_result *res)
  * before every update: what earlier runs and concurrent ones (two tshark
  * into one index) put stays, the template is only ever updated with more
  * (fields, copy_to targets).  False if that must wait. */
-static bool merge_installed_template(es_sender *s)
+static bool merge_installed_template(es_sender *s, const char *path)
 {
-    char *name = es_template_name(es_settings_target(&s->settings));
-    char *path = g_strdup_printf("/_index_template/%s", name);
     es_http_result res;
     es_http_request(s->http, "GET", path, NULL, 0, SETUP_TIMEOUT_S * 6, &res);
     bool done = !must_wait(s, &res);
     if (done && res.status == 200)
         es_template_seed(res.body->str, res.body->len, s->schema);
-    g_free(path);
-    g_free(name);
     return done;
 }
 
@@ -431,10 +427,8 @@ static bool put_index_mappings(es_sender *s, size_t count)
     char *what = g_strdup_printf("add %zu field mappings to %s", count - s->mapped, glob);
     bool done = true;
     for (unsigned tries = 0; tries < ES_MAPPING_CONFLICTS_MAX; tries++) {
-        g_ptr_array_add(s->conflicts, NULL);
         char *body = es_mapping_body(s->schema, s->mapped, count, s->style,
                                      (const char *const *)s->conflicts->pdata);
-        g_ptr_array_remove_index(s->conflicts, s->conflicts->len - 1);
         char *field = NULL;
         done = setup_put(s, path, body, what, tries + 1 < ES_MAPPING_CONFLICTS_MAX ? &field : NULL);
         g_free(body);
@@ -476,15 +470,19 @@ static void check_template_applies(es_sender *s, const char *name)
  * read-only). */
 static bool update_mappings(es_sender *s)
 {
-    if (es_schema_count(s->schema) == s->mapped || !s->settings.template) {
-        s->mapped = es_schema_count(s->schema);
+    size_t count = es_schema_count(s->schema);
+    if (count == s->mapped || !s->settings.template) {
+        s->mapped = count;
         return true;
     }
-    if (!merge_installed_template(s))
-        return false;
-    size_t count = es_schema_count(s->schema);
     char *name = es_template_name(es_settings_target(&s->settings));
     char *path = g_strdup_printf("/_index_template/%s", name);
+    if (!merge_installed_template(s, path)) {
+        g_free(path);
+        g_free(name);
+        return false;
+    }
+    count = es_schema_count(s->schema);
     char *body = es_template_body(&s->info, s->style, &s->settings, s->schema);
     char *what = g_strdup_printf("install index template %s", name);
     bool done = setup_put(s, path, body, what, NULL);
@@ -1000,7 +998,7 @@ es_sender *es_sender_start(const es_settings *st, const es_sink *sink, bool live
     s->schema = schema;
     s->stats = stats;
     s->rand = g_rand_new();
-    s->conflicts = g_ptr_array_new_with_free_func(g_free);
+    s->conflicts = g_ptr_array_new_null_terminated(0, g_free, TRUE); /* an except list as it is */
     g_mutex_init(&s->lock);
     g_mutex_init(&s->state_lock);
     g_queue_init(&s->retry);

@@ -489,12 +489,18 @@ class Proxy:
                 "reason": f"index [{item.meta.get('_index')}] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded "
                           f"flood-stage watermark, index has read-only-allow-delete block{more}];"}
 
-    def _rejected_field(self, item, field):
+    @staticmethod
+    def _doc_with(item, field):
+        """The item's document if it has the field, else None."""
         try:
             doc = json.loads(item.doc)
         except ValueError:
             return None
-        if not isinstance(doc, dict) or not has_field(doc, field):
+        return doc if isinstance(doc, dict) and has_field(doc, field) else None
+
+    def _rejected_field(self, item, field):
+        doc = self._doc_with(item, field)
+        if doc is None:
             return None
         column = item.doc.find(b'"' + field.rsplit(".", 1)[-1].encode()) + 1 or 1
         preview = json.dumps(field_value(doc, field), ensure_ascii=False)[:20]
@@ -508,11 +514,7 @@ class Proxy:
     def _lost_race(self, item, field):
         """Elasticsearch's answer to a document whose dynamic mapping update
         met another one's for the same field."""
-        try:
-            doc = json.loads(item.doc)
-        except ValueError:
-            return None
-        if not isinstance(doc, dict) or not has_field(doc, field):
+        if self._doc_with(item, field) is None:
             return None
         key = (item.meta.get("_index"), item.meta.get("_id"))
         with self.races_lock:
