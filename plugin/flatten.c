@@ -334,7 +334,11 @@ static int32_t triage(es_flattener *f, const header_field_info *hf)
 #define FT_INTEGER_SET                                                                            \
     (FT_SIGNED_SET | FT_BIT(FT_CHAR) | FT_BIT(FT_UINT8) | FT_BIT(FT_UINT16) | FT_BIT(FT_UINT24) | \
      FT_BIT(FT_UINT32) | FT_BIT(FT_UINT40) | FT_BIT(FT_UINT48) | FT_BIT(FT_UINT56) | FT_BIT(FT_UINT64))
-G_STATIC_ASSERT(FT_INT64 < 64 && FT_UINT64 < 64 && FT_CHAR < 64);
+/* Read with fvalue_get_uinteger(). */
+#define FT_UINT32_SET                                                                                 \
+    (FT_BIT(FT_CHAR) | FT_BIT(FT_UINT8) | FT_BIT(FT_UINT16) | FT_BIT(FT_UINT24) | FT_BIT(FT_UINT32) | \
+     FT_BIT(FT_FRAMENUM) | FT_BIT(FT_IPXNET))
+G_STATIC_ASSERT(FT_INT64 < 64 && FT_UINT64 < 64 && FT_CHAR < 64 && FT_FRAMENUM < 64 && FT_IPXNET < 64);
 
 static inline bool in_set(enum ftenum t, uint64_t set)
 {
@@ -947,6 +951,23 @@ static inline bool write_value(es_flattener *f, jsonw *w, value_kind kind, field
     return write_other(f, w, kind, fi);
 }
 
+/* A field that occurs once with a 32-bit unsigned or boolean value, the
+ * commonest member, written with its key in one call (it cannot fail, so
+ * no mark to roll back to); false for every other member. */
+static inline bool write_scalar_member(es_flattener *f, jsonw *w, const key *k, field_info *fi)
+{
+    enum ftenum t = fi->hfinfo->type;
+    if (k->kind != KIND_NATIVE || G_UNLIKELY(f->map != NULL))
+        return false;
+    if (t == FT_BOOLEAN)
+        jw_member_bool(w, k->encoded, k->len, fvalue_get_uinteger64(ES_FI_FV(fi)) != 0);
+    else if (in_set(t, FT_UINT32_SET))
+        jw_member_uint(w, k->encoded, k->len, fvalue_get_uinteger(ES_FI_FV(fi)));
+    else
+        return false;
+    return true;
+}
+
 /* The name Wireshark shows for fi's value, or NULL (no strings for its
  * field, or none for this value). */
 static const char *value_name(const field_info *fi)
@@ -1021,6 +1042,8 @@ void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)
         if (f->head[e->key] != (int32_t)i)
             continue;
         const key *k = &g_array_index(f->keys, key, e->key);
+        if (e->next < 0 && write_scalar_member(f, w, k, e->fi))
+            goto names;
         jw_mark before;
         jw_save(w, &before);
         jw_key_encoded(w, k->encoded, k->len);
@@ -1036,6 +1059,7 @@ void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)
             if (!written)
                 jw_rollback(w, &before);
         }
+    names:
         if (k->name_key >= 0)
             write_names(f, w, k, (int32_t)i);
     }

@@ -120,28 +120,57 @@ void jw_key(jsonw *w, const char *name)
     esbuf_append(w->out, "\":", 2);
 }
 
-/* The hottest call of a document (one per member): the separator, the key
- * and the colon go in with one reservation. */
-void jw_key_encoded(jsonw *w, const char *encoded, size_t len)
+/* The hottest step of a document (once per member): the separator, the
+ * key and the colon in one reservation, with room for extra bytes of value
+ * after them; returns where the value goes, NULL on misuse or at the
+ * buffer's limit.  The level moves to next; the caller sets the length. */
+static inline char *member_start(jsonw *w, const char *encoded, size_t len, size_t extra, uint8_t next)
 {
     if (w->error)
-        return;
+        return NULL;
     uint8_t *st = &w->state[w->depth];
     bool comma = *st == ST_OBJ;
     if (!comma && *st != ST_OBJ_FIRST) {
         w->error = true;
-        return;
+        return NULL;
     }
-    *st = ST_OBJ_VALUE;
-    if (!esbuf_reserve(w->out, len + 2))
-        return;
+    if (!esbuf_reserve(w->out, len + 2 + extra))
+        return NULL;
+    *st = next;
     char *p = w->out->data + w->out->len;
     if (comma)
         *p++ = ',';
     memcpy(p, encoded, len);
     p[len] = ':';
-    p[len + 1] = '\0';
-    w->out->len = (size_t)(p + len + 1 - w->out->data);
+    return p + len + 1;
+}
+
+void jw_key_encoded(jsonw *w, const char *encoded, size_t len)
+{
+    char *p = member_start(w, encoded, len, 0, ST_OBJ_VALUE);
+    if (!p)
+        return;
+    *p = '\0';
+    w->out->len = (size_t)(p - w->out->data);
+}
+
+void jw_member_uint(jsonw *w, const char *encoded, size_t len, uint64_t v)
+{
+    char *p = member_start(w, encoded, len, 21, ST_OBJ);
+    if (!p)
+        return;
+    p += es_fmt_u64(p, v);
+    *p = '\0';
+    w->out->len = (size_t)(p - w->out->data);
+}
+
+void jw_member_bool(jsonw *w, const char *encoded, size_t len, bool v)
+{
+    char *p = member_start(w, encoded, len, 6, ST_OBJ);
+    if (!p)
+        return;
+    memcpy(p, v ? "true\0" : "false", 6); /* both 6 bytes with their NUL */
+    w->out->len = (size_t)(p - w->out->data) + (v ? 4 : 5);
 }
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no

@@ -55,6 +55,11 @@ void jw_key(jsonw *w, const char *name);
  * no colon), e.g. precomputed once per field. */
 void jw_key_encoded(jsonw *w, const char *encoded, size_t len);
 
+/* A whole member, encoded key and number or boolean, in one call: the
+ * commonest members of a document, without a call per token. */
+void jw_member_uint(jsonw *w, const char *encoded, size_t len, uint64_t v);
+void jw_member_bool(jsonw *w, const char *encoded, size_t len, bool v);
+
 void jw_string(jsonw *w, const char *s, size_t len);
 void jw_uint(jsonw *w, uint64_t v);
 void jw_int(jsonw *w, int64_t v);

@@ -207,6 +207,57 @@ static void test_depth(void)
     esbuf_free(&f.out);
 }
 
+/* jw_member_uint/bool write what jw_key_encoded and a value call write, and
+ * are checked the same way. */
+static void test_members(void)
+{
+    fixture f, g;
+    setup(&f, 1 << 10);
+    setup(&g, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_member_uint(&f.w, "\"a\"", 3, 0);
+    jw_member_bool(&f.w, "\"b\"", 3, true);
+    jw_member_uint(&f.w, "\"c\"", 3, UINT64_MAX);
+    jw_member_bool(&f.w, "\"d\"", 3, false);
+    jw_end_object(&f.w);
+    jw_begin_object(&g.w);
+    jw_key_encoded(&g.w, "\"a\"", 3);
+    jw_uint(&g.w, 0);
+    jw_key_encoded(&g.w, "\"b\"", 3);
+    jw_bool(&g.w, true);
+    jw_key_encoded(&g.w, "\"c\"", 3);
+    jw_uint(&g.w, UINT64_MAX);
+    jw_key_encoded(&g.w, "\"d\"", 3);
+    jw_bool(&g.w, false);
+    jw_end_object(&g.w);
+    g_assert_true(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==, "{\"a\":0,\"b\":true,\"c\":18446744073709551615,\"d\":false}");
+    g_assert_cmpstr(f.out.data, ==, g.out.data);
+    g_assert_cmpuint(f.out.len, ==, strlen(f.out.data));
+    esbuf_free(&f.out);
+    esbuf_free(&g.out);
+    /* a member in an array, or after a key, is misuse */
+    setup(&f, 1 << 10);
+    jw_begin_array(&f.w);
+    jw_member_bool(&f.w, "\"a\"", 3, true);
+    g_assert_false(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==, "[");
+    esbuf_free(&f.out);
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_key(&f.w, "a");
+    jw_member_uint(&f.w, "\"b\"", 3, 1);
+    g_assert_false(jw_finish(&f.w));
+    esbuf_free(&f.out);
+    /* past the buffer's limit nothing is half-written */
+    setup(&f, 12);
+    jw_begin_object(&f.w);
+    jw_member_uint(&f.w, "\"abc\"", 5, 1);
+    g_assert_false(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==, "{");
+    esbuf_free(&f.out);
+}
+
 static void test_limit(void)
 {
     fixture f;
@@ -311,6 +362,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jsonw/misuse", test_misuse);
     g_test_add_func("/jsonw/depth", test_depth);
     g_test_add_func("/jsonw/limit", test_limit);
+    g_test_add_func("/jsonw/members", test_members);
     g_test_add_func("/jsonw/rollback", test_rollback);
     g_test_add_func("/buf/fmt-u64", test_fmt_u64);
     return g_test_run();
