@@ -2,6 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#define _GNU_SOURCE /* memmem */
 #include "esapi.h"
 
 #include <json-glib/json-glib.h>
@@ -134,7 +135,9 @@ bool es_bulk_response_all_ok(const char *body, size_t len, uint32_t n_items)
      * believed. */
     uint32_t seen = 0;
     static const char key[] = "\"status\"";
-    while ((p = g_strstr_len(p, end - p, key))) {
+    /* memmem, not g_strstr_len: this scans every bulk response, a
+     * hundred bytes an item, and glibc's skips far faster. */
+    while ((p = memmem(p, (size_t)(end - p), key, sizeof key - 1))) {
         p = skip_ws(p + sizeof key - 1, end);
         if (p == end || *p != ':')
             continue; /* a "status" string (an index of that name), not a member */
