@@ -6,10 +6,10 @@
 
 #include <glib.h>
 
-es_batch *es_batch_new(size_t limit)
+es_batch *es_batch_new(size_t initial, size_t limit)
 {
     es_batch *b = g_new0(es_batch, 1);
-    esbuf_init(&b->body, limit < (1u << 20) ? limit : (1u << 20), limit);
+    esbuf_init(&b->body, initial, limit);
     b->cap_items = 256;
     b->items = g_new(uint32_t, b->cap_items);
     return b;
@@ -73,7 +73,9 @@ void es_batcher_free(es_batcher *b)
 
 static es_batch *new_batch(const es_batcher *b, int64_t now_us)
 {
-    es_batch *batch = es_batch_new(b->lim.max_bytes + b->lim.max_item);
+    /* A batch is sealed before it passes max_bytes (but for one item
+     * larger than that alone). */
+    es_batch *batch = es_batch_new(b->lim.max_bytes, b->lim.max_bytes + b->lim.max_item);
     batch->created_us = now_us;
     return batch;
 }

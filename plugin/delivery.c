@@ -38,7 +38,7 @@ void es_batch_halves(const es_batch *b, es_batch *halves[2])
 {
     uint32_t half = b->n_items / 2;
     for (int part = 0; part < 2; part++) {
-        halves[part] = es_batch_new(b->body.limit);
+        halves[part] = es_batch_new(b->body.len / 2 + 1, b->body.limit);
         for (uint32_t i = part ? half : 0; i < (part ? b->n_items : half); i++) {
             const char *p;
             size_t len;

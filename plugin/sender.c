@@ -538,7 +538,7 @@ static void on_item(void *ud, uint32_t i, int status, const char *type, const ch
         if (blocked)
             warn_blocked(o->s, reason);
         if (!o->retry) {
-            o->retry = es_batch_new(o->batch->body.limit);
+            o->retry = es_batch_new(o->batch->body.len, o->batch->body.limit);
             o->retry->attempt = o->batch->attempt;
         }
         const char *p;

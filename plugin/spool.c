@@ -140,7 +140,7 @@ es_batch *es_spool_take(es_spool *sp, size_t limit)
             g_array_remove_index(sp->files, i--);
             continue;
         }
-        es_batch *b = es_batch_new(MAX(limit, len));
+        es_batch *b = es_batch_new(len, MAX(limit, len));
         /* Items are pairs of lines: action, document. */
         const char *p = text, *end = text + len;
         while (p < end) {

@@ -19,7 +19,7 @@ static es_batcher_limits limits(size_t bytes, unsigned docs, int64_t age_us)
 
 static void test_batch_items(void)
 {
-    es_batch *b = es_batch_new(1024);
+    es_batch *b = es_batch_new(16, 1024);
     g_assert_true(es_batch_append(b, "one\n", 4));
     g_assert_true(es_batch_append(b, "two2\n", 5));
     g_assert_cmpuint(b->n_items, ==, 2);

@@ -76,7 +76,7 @@ static void test_backoff_capped_and_retry_after(void)
 
 static void test_halves(void)
 {
-    es_batch *b = es_batch_new(4096);
+    es_batch *b = es_batch_new(64, 4096);
     char item[16];
     for (int i = 0; i < 5; i++) {
         g_snprintf(item, sizeof item, "a%d\nd%d\n", i, i);

@@ -10,7 +10,7 @@
 
 static es_batch *batch_of(const char *tag, unsigned n)
 {
-    es_batch *b = es_batch_new(1 << 20);
+    es_batch *b = es_batch_new(1024, 1 << 20);
     for (unsigned i = 0; i < n; i++) {
         char *item = g_strdup_printf("{\"create\":{\"_id\":\"%s-%u\"}}\n{\"n\":%u}\n", tag, i, i);
         g_assert_true(es_batch_append(b, item, strlen(item)));
