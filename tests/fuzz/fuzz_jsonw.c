@@ -69,6 +69,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             i += n;
             break;
         case 12: jw_fixed9(&w, n & 1, n * 1000003u, (uint32_t)(n * 7919u % 1000000000u)); break;
+        case 13:
+        case 14: {
+            /* a whole member: the key from the bytes, the value from their length */
+            char *name = g_strndup(s, n);
+            size_t len;
+            char *k = jw_encode_key(name, &len);
+            if (op & 1)
+                jw_member_uint(&w, k, len, (uint64_t)n << (n * 4 % 64));
+            else
+                jw_member_bool(&w, k, len, n & 1);
+            g_free(k);
+            g_free(name);
+            i += n;
+            break;
+        }
         default: jw_null(&w); break;
         }
     }
