@@ -250,7 +250,10 @@ def test_progress_line_only_on_a_terminal(cluster, wrapper):
 
 def test_interrupt_ends_the_runs_and_reports(cluster, wrapper):
     """Ctrl-C (SIGINT to the script): the running tshark processes end
-    cleanly, the total covers them, the exit status is 130."""
+    cleanly, the total covers them, the exit status is 130.  Whether the
+    first file was done by then depends on the machine (a file takes about
+    3 s into an idle engine): the files still to do are counted from the
+    total."""
     name = "it-index-interrupt"
     cluster.delete(name)
     big = SHARED / "bench" / "http50k.pcapng"
@@ -264,7 +267,8 @@ def test_interrupt_ends_the_runs_and_reports(cluster, wrapper):
     assert proc.returncode == 130, err
     files, counts = total(out)
     assert counts[0] > 0 and counts[0] == counts[1] + counts[2]
-    assert "1 interrupted)" in out and "stopped; 3 files not indexed (run again to continue)" in err
+    assert files["indexed"] < 3 and "1 interrupted)" in out, out
+    assert f"stopped; {3 - files['indexed']} files not indexed (run again to continue)" in err, err
 
 
 def test_installed_script_finds_its_module(workdir):
