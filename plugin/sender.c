@@ -477,24 +477,24 @@ static bool update_mappings(es_sender *s)
     }
     char *name = es_template_name(es_settings_target(&s->settings));
     char *path = g_strdup_printf("/_index_template/%s", name);
-    if (!merge_installed_template(s, path)) {
-        g_free(path);
-        g_free(name);
-        return false;
-    }
+    char *body = NULL, *what = NULL;
+    bool done = merge_installed_template(s, path);
+    if (!done)
+        goto out;
     count = es_schema_count(s->schema);
-    char *body = es_template_body(&s->info, s->style, &s->settings, s->schema);
-    char *what = g_strdup_printf("install index template %s", name);
-    bool done = setup_put(s, path, body, what, NULL);
+    body = es_template_body(&s->info, s->style, &s->settings, s->schema);
+    what = g_strdup_printf("install index template %s", name);
+    done = setup_put(s, path, body, what, NULL);
     if (done && !s->template_checked)
         check_template_applies(s, name);
     done = done && put_index_mappings(s, count);
+    if (done)
+        s->mapped = count;
+out:
     g_free(what);
     g_free(body);
     g_free(path);
     g_free(name);
-    if (done)
-        s->mapped = count;
     return done;
 }
 
