@@ -66,6 +66,7 @@ typedef struct pipeline {
     char index[256];
     uint32_t num;             /* the frame's number: the original's in a split capture */
     nstime_t relative, delta; /* a split capture's frame times, for the flattener */
+    es_frame_ref ref;         /* and the frame's map record */
 } pipeline;
 
 static struct {
@@ -520,23 +521,22 @@ static bool original_frame(pipeline *p, const packet_info *pinfo)
 {
     p->num = pinfo->num;
     if (!exporter.map) {
-        es_flatten_split(p->flat, NULL, NULL, NULL);
+        es_flatten_split(p->flat, NULL, NULL, NULL, NULL);
         return true;
     }
-    es_frame_ref ref;
     GError *err = NULL;
-    if (!es_frame_map_get(exporter.map, pinfo->num, &ref, &err)) {
+    if (!es_frame_map_get(exporter.map, pinfo->num, &p->ref, &err)) {
         if (err) /* the first such frame: the later ones only count */
             es_stats_reason(&p->stats, err->message);
         g_clear_error(&err);
         return false;
     }
-    p->num = ref.number;
-    nstime_t prev = {(time_t)ref.prev_secs, (int)ref.prev_nsecs};
+    p->num = p->ref.number;
+    nstime_t prev = {(time_t)p->ref.prev_secs, (int)p->ref.prev_nsecs};
     nstime_delta(&p->delta, &pinfo->abs_ts, &prev);
     if (exporter.has_origin)
         nstime_delta(&p->relative, &pinfo->abs_ts, &exporter.origin);
-    es_flatten_split(p->flat, exporter.map, exporter.has_origin ? &p->relative : NULL, &p->delta);
+    es_flatten_split(p->flat, exporter.map, &p->ref, exporter.has_origin ? &p->relative : NULL, &p->delta);
     return true;
 }
 

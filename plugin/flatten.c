@@ -76,7 +76,8 @@ struct es_flattener {
 
     /* a part of a split capture (es_flatten_split), NULL: off */
     es_frame_map *map;
-    int hf_relative, hf_delta;
+    const es_frame_ref *ref; /* this frame's record */
+    int hf_relative, hf_delta, hf_stream[ES_STREAM_KINDS];
     const nstime_t *relative, *delta; /* this frame's, NULL: the tree's */
 };
 
@@ -796,9 +797,18 @@ static bool write_relative(es_flattener *f, jsonw *w, value_kind kind, const nst
     return true;
 }
 
+/* The stream kind of a stream-index field (tcp.stream), else -1. */
+static int stream_kind(const es_flattener *f, int hf_id)
+{
+    for (int k = 0; k < ES_STREAM_KINDS; k++)
+        if (hf_id == f->hf_stream[k])
+            return k;
+    return -1;
+}
+
 /* In a part of a split capture, the values that are the original's rather
- * than the part's: frame numbers (through the map) and the frame's times;
- * *written false for a frame number the map does not have. */
+ * than the part's: frame numbers (through the map), stream indices and the
+ * frame's times; *written false for a frame number the map does not have. */
 static bool split_value(es_flattener *f, jsonw *w, value_kind kind, const field_info *fi, bool *written)
 {
     const header_field_info *hf = fi->hfinfo;
@@ -808,6 +818,13 @@ static bool split_value(es_flattener *f, jsonw *w, value_kind kind, const field_
         *written = n == 0 || es_frame_map_get(f->map, n, &ref, NULL);
         if (*written)
             write_u64(f, w, kind, n ? ref.number : 0);
+        return true;
+    }
+    int stream = hf->type == FT_UINT32 ? stream_kind(f, hf->id) : -1;
+    if (stream >= 0) {
+        uint32_t local = fvalue_get_uinteger(ES_FI_FV((field_info *)fi));
+        write_u64(f, w, kind, es_frame_map_stream(f->map, (es_stream_kind)stream, local, f->ref));
+        *written = true;
         return true;
     }
     const nstime_t *tm = hf->id == f->hf_relative ? f->relative : hf->id == f->hf_delta ? f->delta :
@@ -1014,13 +1031,17 @@ static void write_names(es_flattener *f, jsonw *w, const key *k, int32_t first)
         jw_rollback(w, &before);
 }
 
-void es_flatten_split(es_flattener *f, es_frame_map *map, const nstime_t *relative, const nstime_t *delta)
+void es_flatten_split(es_flattener *f, es_frame_map *map, const es_frame_ref *ref, const nstime_t *relative,
+                      const nstime_t *delta)
 {
     if (map && !f->map) {
         f->hf_relative = proto_registrar_get_id_byname("frame.time_relative");
         f->hf_delta = proto_registrar_get_id_byname("frame.time_delta");
+        f->hf_stream[ES_STREAM_TCP] = proto_registrar_get_id_byname("tcp.stream");
+        f->hf_stream[ES_STREAM_UDP] = proto_registrar_get_id_byname("udp.stream");
     }
     f->map = map;
+    f->ref = ref;
     f->relative = relative;
     f->delta = delta;
 }

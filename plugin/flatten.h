@@ -41,11 +41,13 @@ void es_flattener_free(es_flattener *f);
 void es_flatten_register_ecs(es_schema *schema);
 
 /* For a part of a split capture (es.frame_map): frame-number fields are
- * written as the original's numbers through map, frame.time_relative and
- * frame.time_delta as relative and delta (each NULL: the tree's value);
- * the pointers stay the caller's and must live through es_flatten().  A
- * NULL map turns it off. */
-void es_flatten_split(es_flattener *f, es_frame_map *map, const nstime_t *relative, const nstime_t *delta);
+ * written as the original's numbers through map, tcp.stream and udp.stream
+ * as the original's indices (es_frame_map_stream() with ref, the frame's
+ * record), frame.time_relative and frame.time_delta as relative and delta
+ * (each NULL: the tree's value); the pointers stay the caller's and must
+ * live through es_flatten().  A NULL map turns it off. */
+void es_flatten_split(es_flattener *f, es_frame_map *map, const es_frame_ref *ref, const nstime_t *relative,
+                      const nstime_t *delta);
 
 /* Writes the fields of tree as members of the object w is in. */
 void es_flatten(es_flattener *f, struct _proto_node *tree, jsonw *w);

@@ -11,11 +11,13 @@
 #include "capid.h"
 
 #define READ_RECORDS 4096
+#define ES_STREAM_GAP_MAX (1u << 20) /* unseen streams in a row remembered */
 
 struct es_frame_map {
-    FILE *fp;     /* NULL for a map fed by es_frame_map_feed() */
-    GArray *recs; /* of es_frame_ref, frame n at n - 1 */
-    bool failed;  /* the error was reported */
+    FILE *fp;                         /* NULL for a map fed by es_frame_map_feed() */
+    GArray *recs;                     /* of es_frame_ref, frame n at n - 1 */
+    GArray *streams[ES_STREAM_KINDS]; /* of uint32_t: the original's index of local stream L at L */
+    bool failed;                      /* the error was reported */
     char *path;
 };
 
@@ -27,6 +29,8 @@ static es_frame_map *map_new(FILE *fp, const char *path)
     m->fp = fp;
     m->path = g_strdup(path);
     m->recs = g_array_new(FALSE, FALSE, sizeof(es_frame_ref));
+    for (int k = 0; k < ES_STREAM_KINDS; k++)
+        m->streams[k] = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     return m;
 }
 
@@ -53,6 +57,8 @@ void es_frame_map_free(es_frame_map *m)
     if (m->fp)
         fclose(m->fp);
     g_array_free(m->recs, TRUE);
+    for (int k = 0; k < ES_STREAM_KINDS; k++)
+        g_array_free(m->streams[k], TRUE);
     g_free(m->path);
     g_free(m);
 }
@@ -62,11 +68,16 @@ static uint32_t le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+static es_frame_ref decode(const uint8_t *p)
+{
+    es_frame_ref r = {le32(p), le32(p + 4), (int64_t)((uint64_t)le32(p + 8) | (uint64_t)le32(p + 12) << 32), {le32(p + 16), le32(p + 20)}};
+    return r;
+}
+
 bool es_frame_map_feed(es_frame_map *m, const uint8_t *buf, size_t len, GError **err)
 {
     for (size_t off = 0; off + ES_FRAMEMAP_RECORD <= len; off += ES_FRAMEMAP_RECORD) {
-        const uint8_t *p = buf + off;
-        es_frame_ref r = {le32(p), le32(p + 4), (int64_t)((uint64_t)le32(p + 8) | (uint64_t)le32(p + 12) << 32)};
+        es_frame_ref r = decode(buf + off);
         uint32_t last = m->recs->len ? g_array_index(m->recs, es_frame_ref, m->recs->len - 1).number : 0;
         if (r.number <= last || r.prev_nsecs >= 1000000000u) {
             g_set_error(err, es_framemap_error_quark(), 2, "es.frame_map: %s: record %u is invalid "
@@ -77,6 +88,18 @@ bool es_frame_map_feed(es_frame_map *m, const uint8_t *buf, size_t len, GError *
         g_array_append_val(m->recs, r);
     }
     return true;
+}
+
+uint32_t es_frame_map_stream(es_frame_map *m, es_stream_kind kind, uint32_t local, const es_frame_ref *now)
+{
+    GArray *known = m->streams[kind];
+    if (local >= known->len && local - known->len >= ES_STREAM_GAP_MAX) /* not from Wireshark's counter */
+        return local + now->streams_elsewhere[kind];
+    while (known->len <= local) {
+        uint32_t original = known->len + now->streams_elsewhere[kind]; /* modulo 2^32: it may be "negative" */
+        g_array_append_val(known, original);
+    }
+    return g_array_index(known, uint32_t, local);
 }
 
 /* Reads records until frame n is in or the map ends. */

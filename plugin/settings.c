@@ -186,8 +186,9 @@ const es_opt_desc es_opts[] = {
      "Write this as es.capture instead of the file's name (empty: the file's name)",
      ES_OPT_STRING, F(capture_name), 0, 0, 0, "", NULL},
     {"frame_map", "Frame map",
-     "File (or pipe) of the original frame numbers of a part of a split capture, 16 bytes a frame "
-     "(see plugin/framemap.h): frame.number, _id and frame-number fields are the original's",
+     "File (or pipe) of the original frame numbers of a part of a split capture, 24 bytes a frame "
+     "(see plugin/framemap.h): frame.number, _id, frame-number fields, tcp.stream and udp.stream are "
+     "the original's",
      ES_OPT_STRING, F(frame_map), 0, 0, 0, "", NULL},
     {"time_origin", "Time origin",
      "The original capture's first frame time, SECS[.FRACTION] since 1970, for frame.time_relative "

@@ -9,9 +9,10 @@ IP (ARP, ...) and every frame of a link type not listed in LINK go to part
 0.  pcapng blocks that are not frames (section and interface descriptions,
 name resolution, decryption secrets, statistics) are copied to every part,
 so interface numbers stay.  Each part comes with a frame map (see
-plugin/framemap.h): per frame, its number in the original and the
-original's previous frame time, so the plugin writes the original's
-frame.number, _id and frame.time_delta."""
+plugin/framemap.h): per frame, its number in the original, the
+original's previous frame time and how many TCP and UDP streams the other
+parts began before it, so the plugin writes the original's frame.number,
+_id, frame.time_delta, tcp.stream and udp.stream."""
 
 import errno
 import fcntl
@@ -23,7 +24,7 @@ import zlib
 
 CHUNK = 8 << 20
 WRITE_BUFFER = 1 << 20
-MAP_RECORD = struct.Struct("<IIq")
+MAP_RECORD = struct.Struct("<IIqII")
 CACHE_MAX = 1 << 20    # flows remembered; the cache is emptied when full
 PIPE_SIZE = 1 << 20    # Linux's limit for unprivileged processes (/proc/sys/fs/pipe-max-size)
 FRAGMENTS_MAX = 1 << 16
@@ -43,8 +44,71 @@ LINK = {1: ("eth",), 113: ("ethertype", 14, 16), 276: ("ethertype", 0, 20),
         101: ("ip", 0), 228: ("ip", 0), 229: ("ip", 0), 12: ("ip", 0), 14: ("ip", 0),
         0: ("ip", 4), 108: ("ip", 4)}
 VLAN_TYPES = (0x8100, 0x88a8, 0x9100)
+ICMP_ERRORS = {1: (3, 4, 5, 11, 12), 58: (1, 2, 3, 4)}   # types that quote a packet
+UDP_TUNNELS = {4789: "vxlan", 4790: "gpe", 6081: "geneve", 2152: "gtp"}
+UDP_TUNNEL_PORTS = {struct.pack(">H", p) for p in UDP_TUNNELS}
 PORT_PROTOCOLS = (6, 17, 132)
 IPV6_EXTENSIONS = (0, 43, 60)
+
+
+class Streams:
+    """The TCP and UDP streams (tcp.stream, udp.stream) Wireshark begins,
+    in the single run and in each part's run: elsewhere[kind][k] is how
+    many more the single run has begun so far than part k's run, modulo
+    2^32 (the record's count: the part's stream L is the single run's
+    L + elsewhere at its first frame).  Wireshark begins a stream at the
+    first frame of a conversation (protocol, addresses and ports, either
+    way round) it has not seen, including one quoted in an ICMP error, and
+    a TCP one again at a SYN whose sequence number is not the base of its
+    direction (a port pair reused).  A part's run has not seen the
+    conversations of other parts: a packet quoted from one of them begins
+    a stream there only.  Conversations are never forgotten, as in
+    Wireshark."""
+
+    TCP, UDP = 0, 1
+
+    def __init__(self, n):
+        self.elsewhere = ([0] * n, [0] * n)
+        self.conversations = {}    # key -> [bit mask of the parts that saw it, base seq each way]
+
+    def begin(self, kind, part, everywhere):
+        counts = self.elsewhere[kind]
+        if not everywhere:     # only this part's run begins one
+            counts[part] = (counts[part] - 1) & 0xFFFFFFFF
+            return
+        for k in range(len(counts)):
+            if k != part:
+                counts[k] = (counts[k] + 1) & 0xFFFFFFFF
+
+    def seen(self, kind, conversation, part):
+        """The conversation's state, counted as begun where it is new."""
+        state = self.conversations.get(conversation)
+        if state is None:
+            state = self.conversations[conversation] = [1 << part, None, None]
+            self.begin(kind, part, True)
+        elif not state[0] >> part & 1:
+            state[0] |= 1 << part
+            self.begin(kind, part, False)
+        return state
+
+    def udp(self, conversation, part):
+        self.seen(self.UDP, conversation, part)
+
+    def tcp(self, conversation, way, header, part):
+        """header: the TCP header's first 14 bytes; way: 0 or 1, the
+        direction within the conversation."""
+        (seq,) = struct.unpack_from(">I", header, 4)
+        syn = header[13] & 0x12 == 0x02
+        state = self.conversations.get(conversation)
+        if syn and state is not None and state[1 + way] is not None and state[1 + way] != seq:
+            del self.conversations[conversation]
+        state = self.seen(self.TCP, conversation, part)
+        if state[1 + way] is None:
+            state[1 + way] = seq if syn else (seq - 1) & 0xFFFFFFFF
+
+    def quoted(self, proto, conversation, part):
+        """A conversation an ICMP error quotes (its first 8 bytes)."""
+        self.seen(self.TCP if proto == 6 else self.UDP, conversation, part)
 
 
 class Splitter:
@@ -54,6 +118,7 @@ class Splitter:
         self.n = n
         self.flows = {}
         self.fragments = {}
+        self.streams = Streams(n)
 
     def part(self, link, data):
         """The part of a frame (bytes or memoryview) of link type link."""
@@ -63,16 +128,10 @@ class Splitter:
         if kind[0] == "ip":
             return self.ip_part(data, kind[1])
         if kind[0] == "eth":
-            off = 12
-            (etype,) = struct.unpack_from(">H", data, off)
-            while etype in VLAN_TYPES and len(data) >= off + 6:
-                off += 4
-                (etype,) = struct.unpack_from(">H", data, off)
-            off += 2
-        else:
-            (etype,) = struct.unpack_from(">H", data, kind[1])
-            off = kind[2]
-        return self.ip_part(data, off) if etype in (0x0800, 0x86DD) else 0
+            off = ether_ip(data, 0)
+            return 0 if off is None else self.ip_part(data, off)
+        (etype,) = struct.unpack_from(">H", data, kind[1])
+        return self.ip_part(data, kind[2]) if etype in (0x0800, 0x86DD) else 0
 
     def ip_part(self, data, off):
         if len(data) < off + 20:
@@ -122,20 +181,167 @@ class Splitter:
 
     def flow_part(self, data, l4, proto, addrs, alen):
         if proto not in PORT_PROTOCOLS or len(data) < l4 + 4:
-            return self.pair_part(addrs, alen)
+            part = self.pair_part(addrs, alen)
+            self.carried(data, l4, proto, part, 0)
+            return part
         key = addrs + bytes(data[l4:l4 + 4]) + bytes((proto,))
         part = self.flows.get(key)
-        if part is None:
-            a, b = addrs[:alen] + key[2 * alen:2 * alen + 2], addrs[alen:] + key[2 * alen + 2:2 * alen + 4]
-            part = zlib.crc32(bytes((proto,)) + min(a, b) + max(a, b)) % self.n
-            if len(self.flows) >= CACHE_MAX:
-                self.flows.clear()
-            self.flows[key] = part
+        tunnel = proto == 17 and udp_tunnel(data, l4)
+        if part is None or tunnel or (proto == 6 and is_syn(data, l4)):
+            conversation, a, b = conversation_key(proto, addrs, alen, data[l4:l4 + 4])
+            if part is None:
+                part = zlib.crc32(conversation) % self.n
+                if len(self.flows) >= CACHE_MAX:
+                    self.flows.clear()
+                self.flows[key] = part
+            self.begins(data, l4, proto, conversation, a > b, part)
+            if tunnel:
+                self.carried(data, l4, proto, part, 0)
         return part
+
+    def begins(self, data, l4, proto, conversation, way, part):
+        """A TCP or UDP header at l4: the stream it may begin."""
+        if proto == 6 and len(data) >= l4 + 20:
+            self.streams.tcp(conversation, way, data[l4:l4 + 14], part)
+        elif proto == 17 and len(data) >= l4 + 8:
+            self.streams.udp(conversation, part)
+
+    def carried(self, data, l4, proto, part, depth):
+        """The conversations of the packets a frame of part carries at l4
+        (proto's payload): quoted by an ICMP error, or tunnelled (IP in IP,
+        GRE, VXLAN, VXLAN-GPE, Geneve, GTP-U)."""
+        if proto in ICMP_ERRORS:
+            if len(data) > l4 and data[l4] in ICMP_ERRORS[proto]:
+                self.inner(data, l4 + 8, part, depth, True)
+            return
+        if proto in (4, 41):
+            off = l4
+        elif proto == 47:
+            off = gre_payload(data, l4)
+        elif proto == 17:
+            off = udp_tunnel(data, l4)
+        else:
+            return
+        if off and off < 0:    # an Ethernet frame at -off
+            off = ether_ip(data, -off)
+        if off:
+            self.inner(data, off, part, depth)
+
+    def inner(self, data, off, part, depth, quote=False):
+        """The conversations of the IP packet at off inside a frame of part
+        (tunnelled, or quoted by an ICMP error: Wireshark dissects its
+        headers only)."""
+        ip = ip_header(data, off)
+        if ip is None or depth > 4:
+            return
+        proto, addrs, l4, alen = ip
+        if proto in (6, 17) and len(data) >= l4 + 8:
+            conversation, a, b = conversation_key(proto, addrs, alen, data[l4:l4 + 4])
+            if quote:
+                self.streams.quoted(proto, conversation, part)
+                return
+            self.begins(data, l4, proto, conversation, a > b, part)
+        if not quote:
+            self.carried(data, l4, proto, part, depth + 1)
 
     def pair_part(self, addrs, alen):
         a, b = addrs[:alen], addrs[alen:]
         return zlib.crc32(min(a, b) + max(a, b)) % self.n
+
+
+def ether_ip(data, off):
+    """The offset of the IPv4 or IPv6 packet in the Ethernet frame at off
+    (802.1Q/QinQ tags skipped); None if it carries something else."""
+    off += 12
+    if len(data) < off + 2:
+        return None
+    (etype,) = struct.unpack_from(">H", data, off)
+    while etype in VLAN_TYPES and len(data) >= off + 6:
+        off += 4
+        (etype,) = struct.unpack_from(">H", data, off)
+    return off + 2 if etype in (0x0800, 0x86DD) else None
+
+
+def ip_header(data, off):
+    """(protocol, addresses, payload offset, address length) of the IP
+    packet at off; None if there is none, or it is not a first fragment."""
+    if len(data) < off + 20:
+        return None
+    version = data[off] >> 4
+    if version == 4:
+        if data[off + 6] & 0x1F or data[off + 7]:
+            return None
+        return data[off + 9], bytes(data[off + 12:off + 20]), off + (data[off] & 15) * 4, 4
+    if version != 6 or len(data) < off + 40:
+        return None
+    nh, l4 = data[off + 6], off + 40
+    while nh in IPV6_EXTENSIONS and len(data) >= l4 + 8:
+        nh, l4 = data[l4], l4 + 8 + data[l4 + 1] * 8
+    return (None if nh == 44 else nh), bytes(data[off + 8:off + 40]), l4, 16
+
+
+def gre_payload(data, off):
+    """Where a GRE packet's payload starts: an IP packet (the offset) or an
+    Ethernet frame (minus the offset); 0 for other payloads."""
+    if len(data) < off + 4:
+        return 0
+    flags, ptype = struct.unpack_from(">HH", data, off)
+    if flags & 7:     # version 1 (PPTP) carries PPP
+        return 0
+    off += 4 + 4 * bin(flags & 0xB000).count("1")    # checksum, key, sequence number
+    return off if ptype in (0x0800, 0x86DD) else -off if ptype == 0x6558 else 0
+
+
+def udp_tunnel(data, l4):
+    """For a UDP datagram at l4 to or from a tunnel's port (the lower port,
+    as Wireshark tries it first, or the higher beside an unprivileged
+    one): where the tunnelled IP packet (offset) or Ethernet frame (minus
+    the offset) starts; 0 for other datagrams."""
+    if len(data) < l4 + 16:
+        return 0
+    low, high = sorted(struct.unpack_from(">HH", data, l4))
+    port = low if low in UDP_TUNNELS or low < 1024 else high
+    kind, off = UDP_TUNNELS.get(port), l4 + 8
+    if kind == "vxlan":
+        return -(off + 8)
+    if kind == "geneve":
+        (ptype,) = struct.unpack_from(">H", data, off + 2)
+        off += 8 + (data[off] & 0x3F) * 4
+        return off if ptype in (0x0800, 0x86DD) else -off if ptype == 0x6558 else 0
+    if kind == "gpe":
+        return {1: off + 8, 2: off + 8, 3: -(off + 8)}.get(data[off + 3], 0)
+    if kind == "gtp":
+        return gtpu_payload(data, off)
+    return 0
+
+
+def gtpu_payload(data, off):
+    """The offset of the IP packet a GTP-U (version 1) T-PDU carries, else 0."""
+    flags = data[off]
+    if flags >> 5 != 1 or data[off + 1] != 0xFF:
+        return 0
+    if not flags & 7:
+        return off + 8
+    if len(data) < off + 12:
+        return 0
+    ext, off = data[off + 11] if flags & 4 else 0, off + 12
+    while ext and len(data) > off:    # extension headers, 4-byte units
+        size = data[off] * 4
+        if not size or len(data) < off + size:
+            return 0
+        ext, off = data[off + size - 1], off + size
+    return off
+
+
+def conversation_key(proto, addrs, alen, ports):
+    """(key of the conversation either way round, this side, the other)."""
+    a, b = addrs[:alen] + bytes(ports[:2]), addrs[alen:] + bytes(ports[2:4])
+    return bytes((proto,)) + min(a, b) + max(a, b), a, b
+
+
+def is_syn(data, l4):
+    """A TCP SYN without ACK: it may begin a stream on a known port pair."""
+    return len(data) > l4 + 13 and data[l4 + 13] & 0x12 == 0x02
 
 
 class Parts:
@@ -184,14 +390,14 @@ class NullParts(Parts):
 
 class StreamParts(Parts):
     """The parts written into named pipes while their tshark processes read
-    them.  A part's map records go out before its frames, 4096 frames at
-    a time (64 KiB of map, what a pipe holds), so a tshark never waits for
+    them.  A part's map records go out before its frames, 2048 frames at
+    a time (48 KiB of map, less than a pipe holds), so a tshark never waits for
     a map record the splitter holds back while the splitter waits for it to
     read frames.  Each part's map pipe is opened before its capture pipe,
     the order the plugin opens them in; alive(k) says whether part k's
     reader may still come (False: its writes are dropped)."""
 
-    flush_every = 4095
+    flush_every = 2047
 
     def __init__(self, paths, maps, alive):
         self.paths, self.maps, self.alive = paths, maps, alive
@@ -269,14 +475,22 @@ def _chunks(f, size=CHUNK):
 def quick_key(buf, d, caplen):
     """For the common frame (Ethernet, IPv4 without options or fragments,
     or IPv6 without extension headers, carrying TCP, UDP or SCTP), a key of
-    its flow (protocol, addresses, ports), to cache its part; else None."""
+    its flow (protocol, addresses, ports), to cache its part; else None.
+    A TCP SYN has none (it may begin a stream: Streams), nor a datagram of
+    a UDP tunnel (it may carry new conversations)."""
     if caplen < 58:
         return None
     etype = buf[d + 12:d + 14]
     if etype == b"\x08\x00" and buf[d + 14] == 0x45 and not buf[d + 20] & 0x3F and not buf[d + 21] \
             and buf[d + 23] in PORT_PROTOCOLS:
+        if buf[d + 23] == 6 and buf[d + 47] & 0x12 == 0x02 or buf[d + 23] == 17 and \
+                (buf[d + 34:d + 36] in UDP_TUNNEL_PORTS or buf[d + 36:d + 38] in UDP_TUNNEL_PORTS):
+            return None
         return buf[d + 23:d + 24] + buf[d + 26:d + 38]
     if etype == b"\x86\xdd" and buf[d + 20] in PORT_PROTOCOLS:
+        if buf[d + 20] == 6 and caplen > 67 and buf[d + 67] & 0x12 == 0x02 or buf[d + 20] == 17 and \
+                (buf[d + 54:d + 56] in UDP_TUNNEL_PORTS or buf[d + 56:d + 58] in UDP_TUNNEL_PORTS):
+            return None
         return buf[d + 20:d + 21] + buf[d + 22:d + 58]
     return None
 
@@ -304,7 +518,7 @@ class Writer:
         frames[part] & every is 0 (every: 0 never), flush(part)."""
         return (self.cache.get, self.slow_part, [f.write for f in self.parts.files],
                 [f.write for f in self.parts.map_files], MAP_RECORD.pack, self.parts.flush_every,
-                self.parts.flush)
+                self.parts.flush, self.splitter.streams.elsewhere)
 
     def end(self, frames, first):
         self.first = self.first or first
@@ -321,7 +535,7 @@ def split_pcap(f, head, writer):
     link = struct.unpack(order + "I", head[20:24])[0] & 0xFFFF   # above: FCS length
     writer.parts.to_all(head)
     rec = struct.Struct(order + "III").unpack_from
-    cached, slow, write, write_map, pack, every, flush = writer.loop()
+    cached, slow, write, write_map, pack, every, flush, (tcp, udp) = writer.loop()
     number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
     chunks = _chunks(f, writer.chunk)
     buf = next(chunks, b"")
@@ -340,7 +554,7 @@ def split_pcap(f, head, writer):
             ns = frac * scale
             if prev_s is None:
                 prev_s, prev_ns, first = secs, ns, (secs, ns)
-            write_map[part](pack(number, prev_ns, prev_s))
+            write_map[part](pack(number, prev_ns, prev_s, tcp[part], udp[part]))
             write[part](mv[pos:d + incl])
             frames[part] += 1
             if every and not frames[part] & every:
@@ -388,7 +602,7 @@ UNSPLITTABLE_BLOCKS = {3, 0x204, 0x208}   # frames without an interface's time s
 
 def split_pcapng(f, writer):
     section = None
-    cached, slow, write, write_map, pack, every, flush = writer.loop()
+    cached, slow, write, write_map, pack, every, flush, (tcp, udp) = writer.loop()
     number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
     chunks = _chunks(f, writer.chunk)
     buf = next(chunks, b"")
@@ -420,7 +634,7 @@ def split_pcapng(f, writer):
                 number += 1
                 if prev_s is None:
                     prev_s, prev_ns, first = secs, ns, (secs, ns)
-                write_map[part](pack(number, prev_ns, prev_s))
+                write_map[part](pack(number, prev_ns, prev_s, tcp[part], udp[part]))
                 write[part](mv[pos:pos + blen])
                 frames[part] += 1
                 if every and not frames[part] & every:

@@ -1,7 +1,7 @@
 /* fuzz_framemap.c — frame maps and time origins from arbitrary bytes.
  * A map takes records up to the first invalid one; what it took must be
  * what es_frame_map_get() and es_frame_map_number() give back, rising, and
- * nothing past it.  A time origin that parses has nanoseconds below 10^9.
+ * nothing past it; stream indices it gives are learned once.  A time origin that parses has nanoseconds below 10^9.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -27,6 +27,13 @@ static void frame_map(const uint8_t *data, size_t size)
         if (r.number <= last || r.prev_nsecs >= 1000000000u || es_frame_map_number(m, n) != r.number)
             abort();
         last = r.number;
+        /* a stream's index is learned once, from the record it was first seen in */
+        uint32_t local = r.prev_nsecs % 64;
+        es_frame_ref fresh = r;
+        fresh.streams_elsewhere[ES_STREAM_TCP]++;
+        uint32_t original = es_frame_map_stream(m, ES_STREAM_TCP, local, &r);
+        if (es_frame_map_stream(m, ES_STREAM_TCP, local, &fresh) != original)
+            abort();
     }
     if (ok && n != size / ES_FRAMEMAP_RECORD)
         abort();

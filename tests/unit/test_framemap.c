@@ -12,6 +12,14 @@
 
 #include "framemap.h"
 
+static void put_streams(uint8_t *p, uint32_t tcp, uint32_t udp)
+{
+    for (int i = 0; i < 4; i++) {
+        p[16 + i] = (uint8_t)(tcp >> (8 * i));
+        p[20 + i] = (uint8_t)(udp >> (8 * i));
+    }
+}
+
 static void put_record(uint8_t *p, uint32_t number, uint32_t nsecs, int64_t secs)
 {
     uint64_t s = (uint64_t)secs;
@@ -21,6 +29,7 @@ static void put_record(uint8_t *p, uint32_t number, uint32_t nsecs, int64_t secs
     }
     for (int i = 0; i < 8; i++)
         p[8 + i] = (uint8_t)(s >> (8 * i));
+    put_streams(p, 0, 0);
 }
 
 static char *write_map(const uint8_t *data, size_t len)
@@ -37,8 +46,10 @@ static void test_read(void)
 {
     uint8_t buf[3 * ES_FRAMEMAP_RECORD];
     put_record(buf, 2, 5, 100);
-    put_record(buf + 16, 7, 999999999, -3);
-    put_record(buf + 32, 4000000000u, 0, 1700000000);
+    put_record(buf + ES_FRAMEMAP_RECORD, 7, 999999999, -3);
+    put_streams(buf + ES_FRAMEMAP_RECORD, 3, 4000000000u);
+    put_record(buf + 2 * ES_FRAMEMAP_RECORD, 4000000000u, 0, 1700000000);
+    put_streams(buf + 2 * ES_FRAMEMAP_RECORD, 3, 4000000001u);
     char *path = write_map(buf, sizeof buf);
     GError *err = NULL;
     es_frame_map *m = es_frame_map_open(path, &err);
@@ -49,6 +60,8 @@ static void test_read(void)
     g_assert_cmpuint(r.number, ==, 7);
     g_assert_cmpuint(r.prev_nsecs, ==, 999999999);
     g_assert_cmpint(r.prev_secs, ==, -3);
+    g_assert_cmpuint(r.streams_elsewhere[ES_STREAM_TCP], ==, 3);
+    g_assert_cmpuint(r.streams_elsewhere[ES_STREAM_UDP], ==, 4000000000u);
     g_assert_cmpuint(es_frame_map_number(m, 1), ==, 2);
     g_assert_true(es_frame_map_get(m, 3, &r, &err));
     g_assert_cmpuint(r.number, ==, 4000000000u);
@@ -73,7 +86,7 @@ static void test_truncated_and_invalid(void)
 {
     uint8_t buf[2 * ES_FRAMEMAP_RECORD];
     put_record(buf, 1, 0, 0);
-    put_record(buf + 16, 2, 0, 0);
+    put_record(buf + ES_FRAMEMAP_RECORD, 2, 0, 0);
     char *path = write_map(buf, sizeof buf - 3); /* half a record at the end */
     GError *err = NULL;
     es_frame_map *m = es_frame_map_open(path, &err);
@@ -86,13 +99,16 @@ static void test_truncated_and_invalid(void)
     g_unlink(path);
     g_free(path);
 
-    static const uint32_t bad[][2] = {{0, 0}, {5, 5}, {5, 3}, {9, 1000000000u}};
+    /* frame number, ns, TCP and UDP stream counts after {5, 0, 2, 2} */
+    static const uint32_t bad[][4] = {{0, 0, 2, 2}, {5, 5, 2, 2}, {5, 3, 2, 2}, {9, 1000000000u, 2, 2}};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         m = es_frame_map_new_empty();
         put_record(buf, 5, 0, 0);
-        put_record(buf + 16, bad[i][0], bad[i][1], 0);
+        put_streams(buf, 2, 2);
+        put_record(buf + ES_FRAMEMAP_RECORD, bad[i][0], bad[i][1], 0);
+        put_streams(buf + ES_FRAMEMAP_RECORD, bad[i][2], bad[i][3]);
         /* {0, 0} is invalid as the first record already */
-        size_t off = i == 0 ? 16 : 0;
+        size_t off = i == 0 ? ES_FRAMEMAP_RECORD : 0;
         g_assert_false(es_frame_map_feed(m, buf + off, sizeof buf - off, &err));
         g_assert_nonnull(strstr(err->message, "is invalid"));
         g_clear_error(&err);
@@ -101,6 +117,33 @@ static void test_truncated_and_invalid(void)
     g_assert_null(es_frame_map_open("/nonexistent/map", &err));
     g_assert_nonnull(err);
     g_clear_error(&err);
+}
+
+/* Two parts' TCP streams in the single run's order: 0 (part 0), 1 2
+ * (part 1), 3 (part 0), 4 (part 1); seen from part 0, then part 1. */
+static void test_streams(void)
+{
+    es_frame_map *m = es_frame_map_new_empty();
+    es_frame_ref now = {0};
+    g_assert_cmpuint(es_frame_map_stream(m, ES_STREAM_TCP, 0, &now), ==, 0);
+    now.streams_elsewhere[ES_STREAM_TCP] = 2;
+    g_assert_cmpuint(es_frame_map_stream(m, ES_STREAM_TCP, 0, &now), ==, 0); /* learned once */
+    g_assert_cmpuint(es_frame_map_stream(m, ES_STREAM_TCP, 1, &now), ==, 3);
+    g_assert_cmpuint(es_frame_map_stream(m, ES_STREAM_UDP, 0, &now), ==, 0); /* kinds apart */
+    es_frame_map_free(m);
+
+    m = es_frame_map_new_empty();
+    now.streams_elsewhere[ES_STREAM_TCP] = 1;
+    g_assert_cmpuint(es_frame_map_stream(m, ES_STREAM_TCP, 0, &now), ==, 1);
+    g_assert_cmpuint(es_frame_map_stream(m, ES_STREAM_TCP, 1, &now), ==, 2);
+    now.streams_elsewhere[ES_STREAM_TCP] = 2;
+    g_assert_cmpuint(es_frame_map_stream(m, ES_STREAM_TCP, 2, &now), ==, 4);
+    /* local 3 unseen (its frames not exported): given the same count as 4 */
+    now.streams_elsewhere[ES_STREAM_TCP] = 7;
+    g_assert_cmpuint(es_frame_map_stream(m, ES_STREAM_TCP, 4, &now), ==, 11);
+    g_assert_cmpuint(es_frame_map_stream(m, ES_STREAM_TCP, 3, &now), ==, 10);
+    g_assert_cmpuint(es_frame_map_stream(m, ES_STREAM_TCP, 1, &now), ==, 2);
+    es_frame_map_free(m);
 }
 
 static void test_time_origin(void)
@@ -136,6 +179,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/framemap/read", test_read);
     g_test_add_func("/framemap/truncated-invalid", test_truncated_and_invalid);
+    g_test_add_func("/framemap/streams", test_streams);
     g_test_add_func("/framemap/time-origin", test_time_origin);
     g_test_add_func("/framemap/capture-id", test_capture_id);
     return g_test_run();
