@@ -62,34 +62,43 @@ class Streams:
     a TCP one again at a SYN whose sequence number is not the base of its
     direction (a port pair reused).  A part's run has not seen the
     conversations of other parts: a packet quoted from one of them begins
-    a stream there only.  Conversations are never forgotten, as in
+    a stream there only, which is the single run's stream of that
+    conversation: for that frame the part's count is set so (and put back
+    after its record, from fix).  Conversations are never forgotten, as in
     Wireshark."""
 
     TCP, UDP = 0, 1
 
     def __init__(self, n):
         self.elsewhere = ([0] * n, [0] * n)
-        self.conversations = {}    # key -> [bit mask of the parts that saw it, base seq each way]
-
-    def begin(self, kind, part, everywhere):
-        counts = self.elsewhere[kind]
-        if not everywhere:     # only this part's run begins one
-            counts[part] = (counts[part] - 1) & 0xFFFFFFFF
-            return
-        for k in range(len(counts)):
-            if k != part:
-                counts[k] = (counts[k] + 1) & 0xFFFFFFFF
+        self.total = [0, 0]
+        self.own = ([0] * n, [0] * n)
+        self.fix = []    # (kind, part): counts to put back after this frame's record
+        self.conversations = {}    # key -> [bit mask of the parts that saw it, base seq each way, index]
 
     def seen(self, kind, conversation, part):
         """The conversation's state, counted as begun where it is new."""
         state = self.conversations.get(conversation)
+        own = self.own[kind]
         if state is None:
-            state = self.conversations[conversation] = [1 << part, None, None]
-            self.begin(kind, part, True)
-        elif not state[0] >> part & 1:
+            state = self.conversations[conversation] = [1 << part, None, None, self.total[kind]]
+            self.total[kind] += 1
+            own[part] += 1
+            counts = self.elsewhere[kind]
+            for k in range(len(counts)):
+                counts[k] = (self.total[kind] - own[k]) & 0xFFFFFFFF
+        elif not state[0] >> part & 1:    # a conversation of another part
             state[0] |= 1 << part
-            self.begin(kind, part, False)
+            self.elsewhere[kind][part] = (state[3] - own[part]) & 0xFFFFFFFF
+            own[part] += 1
+            self.fix.append((kind, part))
         return state
+
+    def put_back(self):
+        """The counts after a frame that began another part's stream."""
+        for kind, part in self.fix:
+            self.elsewhere[kind][part] = (self.total[kind] - self.own[kind][part]) & 0xFFFFFFFF
+        del self.fix[:]
 
     def udp(self, conversation, part):
         self.seen(self.UDP, conversation, part)
@@ -516,9 +525,10 @@ class Writer:
     def loop(self):
         """What a loop needs, as locals; after every frame, when
         frames[part] & every is 0 (every: 0 never), flush(part)."""
+        streams = self.splitter.streams
         return (self.cache.get, self.slow_part, [f.write for f in self.parts.files],
                 [f.write for f in self.parts.map_files], MAP_RECORD.pack, self.parts.flush_every,
-                self.parts.flush, self.splitter.streams.elsewhere)
+                self.parts.flush, streams.elsewhere, streams.fix, streams.put_back)
 
     def end(self, frames, first):
         self.first = self.first or first
@@ -535,7 +545,7 @@ def split_pcap(f, head, writer):
     link = struct.unpack(order + "I", head[20:24])[0] & 0xFFFF   # above: FCS length
     writer.parts.to_all(head)
     rec = struct.Struct(order + "III").unpack_from
-    cached, slow, write, write_map, pack, every, flush, (tcp, udp) = writer.loop()
+    cached, slow, write, write_map, pack, every, flush, (tcp, udp), fix, put_back = writer.loop()
     number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
     chunks = _chunks(f, writer.chunk)
     buf = next(chunks, b"")
@@ -555,6 +565,8 @@ def split_pcap(f, head, writer):
             if prev_s is None:
                 prev_s, prev_ns, first = secs, ns, (secs, ns)
             write_map[part](pack(number, prev_ns, prev_s, tcp[part], udp[part]))
+            if fix:
+                put_back()
             write[part](mv[pos:d + incl])
             frames[part] += 1
             if every and not frames[part] & every:
@@ -602,7 +614,7 @@ UNSPLITTABLE_BLOCKS = {3, 0x204, 0x208}   # frames without an interface's time s
 
 def split_pcapng(f, writer):
     section = None
-    cached, slow, write, write_map, pack, every, flush, (tcp, udp) = writer.loop()
+    cached, slow, write, write_map, pack, every, flush, (tcp, udp), fix, put_back = writer.loop()
     number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
     chunks = _chunks(f, writer.chunk)
     buf = next(chunks, b"")
@@ -635,6 +647,8 @@ def split_pcapng(f, writer):
                 if prev_s is None:
                     prev_s, prev_ns, first = secs, ns, (secs, ns)
                 write_map[part](pack(number, prev_ns, prev_s, tcp[part], udp[part]))
+                if fix:
+                    put_back()
                 write[part](mv[pos:pos + blen])
                 frames[part] += 1
                 if every and not frames[part] & every:

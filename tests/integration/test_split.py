@@ -212,6 +212,52 @@ def test_splitter_counts_the_single_runs_streams(tshark, workdir, splitter_path)
     assert set(differ) == STREAMS_DIFFER, differ
 
 
+def tcp(sport, dport, seq, flags):
+    return struct.pack(">HHIIBBHHH", sport, dport, seq, 0, 0x50, flags, 65535, 0, 0)
+
+
+def udp(sport, dport, payload=b"\0" * 12):
+    return struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def icmp_unreachable(quoted):
+    return b"\x03\x03\0\0\0\0\0\0" + quoted[:28]
+
+
+def stream_frames():
+    """Frames that begin streams every way the splitter counts them, across
+    parts: flows, reused port pairs (and a SYN sent again, which begins
+    none), ICMP errors quoting new conversations and conversations of
+    other parts, and conversations in VXLAN, GRE and IP in IP."""
+    D, E, F, G = [172, 16, 0, 1], [172, 16, 0, 2], [10, 9, 0, 1], [10, 9, 0, 2]
+    frames = []
+    for i in range(12):
+        frames += [ether(ipv4(A, B, 6, tcp(1000 + i, 80, 100, 0x02))),
+                   ether(ipv4(B, A, 6, tcp(80, 1000 + i, 900, 0x12))),
+                   ether(ipv4(C, B, 17, udp(5000 + i, 53)))]
+    for i in range(12):
+        frames.append(ether(ipv4(A, B, 6, tcp(1000 + i, 80, 7000 if i % 2 else 100, 0x02))))
+        frames.append(ether(ipv4(B, C, 1, icmp_unreachable(ipv4(C, B, 17, udp(5000 + i, 53))))))
+        frames.append(ether(ipv4(B, A, 1, icmp_unreachable(ipv4(A, B, 17, udp(6000 + i, 161))))))
+    for i in range(6):
+        inner = ether(ipv4(F, G, 17, udp(7000 + i, 9999)))
+        frames.append(ether(ipv4(D, E, 17, udp(40000 + i % 2, 4789, b"\x08\0\0\0\0\0\x01\0" + inner))))
+        frames.append(ether(ipv4(D, E, 47, b"\0\0\x08\0" + ipv4(F, G, 6, tcp(8000 + i, 443, 1, 0x02)))))
+        frames.append(ether(ipv4(E, D, 4, ipv4(G, F, 17, udp(9000 + i, 123)))))
+        frames.append(ether(ipv4(A, C, 6, tcp(3000 + i, 22, 5, 0x02))))
+    return frames
+
+
+def test_splitter_counts_built_streams(tshark, workdir, splitter_path):
+    """The built frames split in 2 and 3: every frame's tcp.stream and
+    udp.stream mapped through the counts are the single run's."""
+    path = workdir / "streams.pcap"
+    write_pcap(path, 1, stream_frames())
+    path.chmod(0o644)
+    for n in (2, 3):
+        assert stream_differences(tshark, workdir, path, n) == []
+
+
 @pytest.fixture
 def splitter_path(monkeypatch):
     monkeypatch.syspath_prepend(str(SCRIPT.parent))
