@@ -45,6 +45,8 @@ LINK = {1: ("eth",), 113: ("ethertype", 14, 16), 276: ("ethertype", 0, 20),
         0: ("ip", 4), 108: ("ip", 4)}
 VLAN_TYPES = (0x8100, 0x88a8, 0x9100)
 ICMP_ERRORS = {1: (3, 4, 5, 11, 12), 58: (1, 2, 3, 4)}   # types that quote a packet
+CLOSING_RULES = (4, 4)    # Wireshark from which a SYN after FIN or RST, or a SYN/ACK, begins a TCP stream
+NEWEST = (4, 6)
 UDP_TUNNELS = {4789: "vxlan", 4790: "gpe", 6081: "geneve", 2152: "gtp"}
 UDP_TUNNEL_PORTS = {struct.pack(">H", p) for p in UDP_TUNNELS}
 PORT_PROTOCOLS = (6, 17, 132)
@@ -65,23 +67,28 @@ class Streams:
     a stream there only, which is the single run's stream of that
     conversation: for that frame the part's count is set so (and put back
     after its record, from fix).  Conversations are never forgotten, as in
-    Wireshark."""
+    Wireshark.  wireshark: the (major, minor) version of the tshark that
+    numbers them (their rules changed in 4.4)."""
 
     TCP, UDP = 0, 1
 
-    def __init__(self, n):
+    def __init__(self, n, wireshark):
+        self.closing = wireshark >= CLOSING_RULES
+        # TCP flags that send a frame past the caches: those of frames that may begin a stream
+        self.tcp_flags = 0x07 if self.closing else 0x02
         self.elsewhere = ([0] * n, [0] * n)
         self.total = [0, 0]
         self.own = ([0] * n, [0] * n)
         self.fix = []    # (kind, part): counts to put back after this frame's record
-        self.conversations = {}    # key -> [bit mask of the parts that saw it, base seq each way, index]
+        # key -> [bit mask of the parts that saw it, base seq each way, index, FIN or RST seen]
+        self.conversations = {}
 
     def seen(self, kind, conversation, part):
         """The conversation's state, counted as begun where it is new."""
         state = self.conversations.get(conversation)
         own = self.own[kind]
         if state is None:
-            state = self.conversations[conversation] = [1 << part, None, None, self.total[kind]]
+            state = self.conversations[conversation] = [1 << part, None, None, self.total[kind], False]
             self.total[kind] += 1
             own[part] += 1
             counts = self.elsewhere[kind]
@@ -105,15 +112,30 @@ class Streams:
 
     def tcp(self, conversation, way, header, part):
         """header: the TCP header's first 14 bytes; way: 0 or 1, the
-        direction within the conversation."""
-        (seq,) = struct.unpack_from(">I", header, 4)
-        syn = header[13] & 0x12 == 0x02
+        direction within the conversation.  A direction's base is its
+        first SYN's sequence number, else one before its first segment's
+        or the other way's first acknowledgement."""
+        seq, ack = struct.unpack_from(">II", header, 4)
+        flags = header[13]
         state = self.conversations.get(conversation)
-        if syn and state is not None and state[1 + way] is not None and state[1 + way] != seq:
+        if state is not None and flags & 0x02 and self.reused(state, way, seq, flags):
             del self.conversations[conversation]
         state = self.seen(self.TCP, conversation, part)
         if state[1 + way] is None:
-            state[1 + way] = seq if syn else (seq - 1) & 0xFFFFFFFF
+            state[1 + way] = seq if flags & 0x02 else (seq - 1) & 0xFFFFFFFF
+        if flags & 0x10 and state[2 - way] is None:
+            state[2 - way] = (ack - 1) & 0xFFFFFFFF
+        if flags & 0x05:
+            state[4] = True
+
+    def reused(self, state, way, seq, flags):
+        """Whether a SYN begins a new conversation on a known port pair:
+        its sequence number is not its direction's base; from Wireshark
+        4.4 a SYN/ACK too, and any SYN after a FIN or RST either way."""
+        differs = state[1 + way] is not None and state[1 + way] != seq
+        if self.closing:
+            return differs or state[4]
+        return differs and not flags & 0x10
 
     def quoted(self, proto, conversation, part):
         """A conversation an ICMP error quotes (its first 8 bytes)."""
@@ -123,11 +145,11 @@ class Streams:
 class Splitter:
     """Picks each frame's part from its bytes; the flows' parts are cached."""
 
-    def __init__(self, n):
+    def __init__(self, n, wireshark=NEWEST):
         self.n = n
         self.flows = {}
         self.fragments = {}
-        self.streams = Streams(n)
+        self.streams = Streams(n, wireshark)
 
     def part(self, link, data):
         """The part of a frame (bytes or memoryview) of link type link."""
@@ -196,7 +218,8 @@ class Splitter:
         key = addrs + bytes(data[l4:l4 + 4]) + bytes((proto,))
         part = self.flows.get(key)
         tunnel = proto == 17 and udp_tunnel(data, l4)
-        if part is None or tunnel or (proto == 6 and is_syn(data, l4)):
+        if part is None or tunnel or (proto == 6 and len(data) > l4 + 13 and
+                                      data[l4 + 13] & self.streams.tcp_flags):
             conversation, a, b = conversation_key(proto, addrs, alen, data[l4:l4 + 4])
             if part is None:
                 part = zlib.crc32(conversation) % self.n
@@ -348,11 +371,6 @@ def conversation_key(proto, addrs, alen, ports):
     return bytes((proto,)) + min(a, b) + max(a, b), a, b
 
 
-def is_syn(data, l4):
-    """A TCP SYN without ACK: it may begin a stream on a known port pair."""
-    return len(data) > l4 + 13 and data[l4 + 13] & 0x12 == 0x02
-
-
 class Parts:
     """The N part files and their frame maps, written through buffers."""
 
@@ -481,23 +499,24 @@ def _chunks(f, size=CHUNK):
         tail = yield tail + chunk
 
 
-def quick_key(buf, d, caplen):
+def quick_key(buf, d, caplen, tcp_flags):
     """For the common frame (Ethernet, IPv4 without options or fragments,
     or IPv6 without extension headers, carrying TCP, UDP or SCTP), a key of
     its flow (protocol, addresses, ports), to cache its part; else None.
-    A TCP SYN has none (it may begin a stream: Streams), nor a datagram of
-    a UDP tunnel (it may carry new conversations)."""
+    A TCP segment with any of tcp_flags has none (it may begin a stream:
+    Streams), nor a datagram of a UDP tunnel (it may carry new
+    conversations)."""
     if caplen < 58:
         return None
     etype = buf[d + 12:d + 14]
     if etype == b"\x08\x00" and buf[d + 14] == 0x45 and not buf[d + 20] & 0x3F and not buf[d + 21] \
             and buf[d + 23] in PORT_PROTOCOLS:
-        if buf[d + 23] == 6 and buf[d + 47] & 0x12 == 0x02 or buf[d + 23] == 17 and \
+        if buf[d + 23] == 6 and buf[d + 47] & tcp_flags or buf[d + 23] == 17 and \
                 (buf[d + 34:d + 36] in UDP_TUNNEL_PORTS or buf[d + 36:d + 38] in UDP_TUNNEL_PORTS):
             return None
         return buf[d + 23:d + 24] + buf[d + 26:d + 38]
     if etype == b"\x86\xdd" and buf[d + 20] in PORT_PROTOCOLS:
-        if buf[d + 20] == 6 and caplen > 67 and buf[d + 67] & 0x12 == 0x02 or buf[d + 20] == 17 and \
+        if buf[d + 20] == 6 and caplen > 67 and buf[d + 67] & tcp_flags or buf[d + 20] == 17 and \
                 (buf[d + 54:d + 56] in UDP_TUNNEL_PORTS or buf[d + 56:d + 58] in UDP_TUNNEL_PORTS):
             return None
         return buf[d + 20:d + 21] + buf[d + 22:d + 58]
@@ -528,7 +547,7 @@ class Writer:
         streams = self.splitter.streams
         return (self.cache.get, self.slow_part, [f.write for f in self.parts.files],
                 [f.write for f in self.parts.map_files], MAP_RECORD.pack, self.parts.flush_every,
-                self.parts.flush, streams.elsewhere, streams.fix, streams.put_back)
+                self.parts.flush, streams.elsewhere, streams.fix, streams.put_back, streams.tcp_flags)
 
     def end(self, frames, first):
         self.first = self.first or first
@@ -545,7 +564,7 @@ def split_pcap(f, head, writer):
     link = struct.unpack(order + "I", head[20:24])[0] & 0xFFFF   # above: FCS length
     writer.parts.to_all(head)
     rec = struct.Struct(order + "III").unpack_from
-    cached, slow, write, write_map, pack, every, flush, (tcp, udp), fix, put_back = writer.loop()
+    cached, slow, write, write_map, pack, every, flush, (tcp, udp), fix, put_back, tcp_flags = writer.loop()
     number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
     chunks = _chunks(f, writer.chunk)
     buf = next(chunks, b"")
@@ -556,7 +575,7 @@ def split_pcap(f, head, writer):
             if pos + hdr + incl > end:
                 break
             d = pos + hdr
-            key = quick_key(buf, d, incl) if link == 1 else None
+            key = quick_key(buf, d, incl, tcp_flags) if link == 1 else None
             part = cached(key) if key else None
             if part is None:
                 part = slow(link, buf, d, incl, key)
@@ -614,7 +633,7 @@ UNSPLITTABLE_BLOCKS = {3, 0x204, 0x208}   # frames without an interface's time s
 
 def split_pcapng(f, writer):
     section = None
-    cached, slow, write, write_map, pack, every, flush, (tcp, udp), fix, put_back = writer.loop()
+    cached, slow, write, write_map, pack, every, flush, (tcp, udp), fix, put_back, tcp_flags = writer.loop()
     number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
     chunks = _chunks(f, writer.chunk)
     buf = next(chunks, b"")
@@ -639,7 +658,7 @@ def split_pcapng(f, writer):
                 ticks = high << 32 | low
                 secs, ns = ticks // units + offset, (ticks % units) * 1000000000 // units
                 caplen = min(caplen, blen - 32)
-                key = quick_key(buf, pos + 28, caplen) if link == 1 else None
+                key = quick_key(buf, pos + 28, caplen, tcp_flags) if link == 1 else None
                 part = cached(key) if key else None
                 if part is None:
                     part = slow(link, buf, pos + 28, caplen, key)
@@ -678,12 +697,12 @@ def capture_kind(path):
     raise Unsplittable("not a pcap or pcapng file")
 
 
-def _run(path, parts, n, chunk=CHUNK):
+def _run(path, parts, n, chunk=CHUNK, wireshark=NEWEST):
     """Splits the capture at path into parts; the first frame's time."""
     kind = capture_kind(path)
     try:
         with _reader(path) as f:
-            writer = Writer(Splitter(n), parts, chunk)
+            writer = Writer(Splitter(n, wireshark), parts, chunk)
             if kind == "pcap":
                 return split_pcap(f, f.read(24), writer)
             return split_pcapng(f, writer)
@@ -697,20 +716,22 @@ def first_time(path):
     return _run(path, NullParts(1), 1, chunk=256 << 10)
 
 
-def split(path, n, directory):
+def split(path, n, directory, wireshark=NEWEST):
     """Splits the capture at path (pcap or pcapng, gzipped or not) into n
-    parts in directory: ([(part path, map path, frames)], first frame time
-    (secs, nsecs) or None).  Raises Unsplittable for other formats."""
+    parts in directory, for the tshark of version wireshark ((major,
+    minor): see Streams): ([(part path, map path, frames)], first frame
+    time (secs, nsecs) or None).  Raises Unsplittable for other formats."""
     suffix = "." + capture_kind(path)
     stem = os.path.basename(path)
     parts = Parts(directory, stem, n, suffix)
-    first = _run(path, parts, n)
+    first = _run(path, parts, n, wireshark=wireshark)
     return list(zip(parts.paths, parts.maps, parts.frames)), first
 
 
-def stream(path, paths, maps, alive):
+def stream(path, paths, maps, alive, wireshark=NEWEST):
     """Splits the capture at path into the named pipes paths (with their
-    maps), read as it goes; the frames each part got."""
+    maps), read as it goes, for the tshark of version wireshark; the frames
+    each part got."""
     parts = StreamParts(paths, maps, alive)
-    _run(path, parts, len(paths))
+    _run(path, parts, len(paths), wireshark=wireshark)
     return parts.frames
