@@ -47,6 +47,7 @@ VLAN_TYPES = (0x8100, 0x88a8, 0x9100)
 ICMP_ERRORS = {1: (3, 4, 5, 11, 12), 58: (1, 2, 3, 4)}   # types that quote a packet
 CLOSING_RULES = (4, 4)    # Wireshark from which a SYN after FIN or RST, or a SYN/ACK, begins a TCP stream
 NEWEST = (4, 6)
+NEVER_SLOW = bytes(256)
 UDP_TUNNELS = {4789: "vxlan", 4790: "gpe", 6081: "geneve", 2152: "gtp"}
 UDP_TUNNEL_PORTS = {struct.pack(">H", p) for p in UDP_TUNNELS}
 PORT_PROTOCOLS = (6, 17, 132)
@@ -74,8 +75,8 @@ class Streams:
 
     def __init__(self, n, wireshark):
         self.closing = wireshark >= CLOSING_RULES
-        # TCP flags that send a frame past the caches: those of frames that may begin a stream
-        self.tcp_flags = 0x07 if self.closing else 0x02
+        # by TCP flags byte: 1 for a segment that may begin a stream (it goes past the caches)
+        self.tcp_slow = bytes(1 if (f & 0x07 if self.closing else f & 0x12 == 0x02) else 0 for f in range(256))
         self.elsewhere = ([0] * n, [0] * n)
         self.total = [0, 0]
         self.own = ([0] * n, [0] * n)
@@ -219,7 +220,7 @@ class Splitter:
         part = self.flows.get(key)
         tunnel = proto == 17 and udp_tunnel(data, l4)
         if part is None or tunnel or (proto == 6 and len(data) > l4 + 13 and
-                                      data[l4 + 13] & self.streams.tcp_flags):
+                                      self.streams.tcp_slow[data[l4 + 13]]):
             conversation, a, b = conversation_key(proto, addrs, alen, data[l4:l4 + 4])
             if part is None:
                 part = zlib.crc32(conversation) % self.n
@@ -499,24 +500,24 @@ def _chunks(f, size=CHUNK):
         tail = yield tail + chunk
 
 
-def quick_key(buf, d, caplen, tcp_flags):
+def quick_key(buf, d, caplen, tcp_slow):
     """For the common frame (Ethernet, IPv4 without options or fragments,
     or IPv6 without extension headers, carrying TCP, UDP or SCTP), a key of
     its flow (protocol, addresses, ports), to cache its part; else None.
-    A TCP segment with any of tcp_flags has none (it may begin a stream:
-    Streams), nor a datagram of a UDP tunnel (it may carry new
+    A TCP segment whose flags tcp_slow marks has none (it may begin a
+    stream: Streams), nor a datagram of a UDP tunnel (it may carry new
     conversations)."""
     if caplen < 58:
         return None
     etype = buf[d + 12:d + 14]
     if etype == b"\x08\x00" and buf[d + 14] == 0x45 and not buf[d + 20] & 0x3F and not buf[d + 21] \
             and buf[d + 23] in PORT_PROTOCOLS:
-        if buf[d + 23] == 6 and buf[d + 47] & tcp_flags or buf[d + 23] == 17 and \
+        if buf[d + 23] == 6 and tcp_slow[buf[d + 47]] or buf[d + 23] == 17 and \
                 (buf[d + 34:d + 36] in UDP_TUNNEL_PORTS or buf[d + 36:d + 38] in UDP_TUNNEL_PORTS):
             return None
         return buf[d + 23:d + 24] + buf[d + 26:d + 38]
     if etype == b"\x86\xdd" and buf[d + 20] in PORT_PROTOCOLS:
-        if buf[d + 20] == 6 and caplen > 67 and buf[d + 67] & tcp_flags or buf[d + 20] == 17 and \
+        if buf[d + 20] == 6 and caplen > 67 and tcp_slow[buf[d + 67]] or buf[d + 20] == 17 and \
                 (buf[d + 54:d + 56] in UDP_TUNNEL_PORTS or buf[d + 56:d + 58] in UDP_TUNNEL_PORTS):
             return None
         return buf[d + 20:d + 21] + buf[d + 22:d + 58]
@@ -533,7 +534,19 @@ class Writer:
         self.first = None
 
     def slow_part(self, link, buf, d, caplen, key):
-        """The part of a frame the quick key's cache does not know."""
+        """The part of a frame the quick key's cache does not know, or of a
+        TCP segment that may begin a stream (of a known flow: its stream
+        counted straight from its key)."""
+        if key is None and link == 1:
+            flow = quick_key(buf, d, caplen, NEVER_SLOW)
+            part = self.cache.get(flow) if flow and flow[0] == 6 else None
+            if part is not None:
+                alen = 4 if len(flow) == 13 else 16
+                l4 = d + (34 if alen == 4 else 54)
+                if caplen >= l4 - d + 20:
+                    conversation, a, b = conversation_key(6, flow[1:1 + 2 * alen], alen, flow[1 + 2 * alen:])
+                    self.splitter.streams.tcp(conversation, a > b, buf[l4:l4 + 14], part)
+                return part
         part = self.splitter.part(link, memoryview(buf)[d:d + caplen])
         if key:
             if len(self.cache) >= CACHE_MAX:
@@ -547,7 +560,7 @@ class Writer:
         streams = self.splitter.streams
         return (self.cache.get, self.slow_part, [f.write for f in self.parts.files],
                 [f.write for f in self.parts.map_files], MAP_RECORD.pack, self.parts.flush_every,
-                self.parts.flush, streams.elsewhere, streams.fix, streams.put_back, streams.tcp_flags)
+                self.parts.flush, streams.elsewhere, streams.fix, streams.put_back, streams.tcp_slow)
 
     def end(self, frames, first):
         self.first = self.first or first
@@ -564,7 +577,7 @@ def split_pcap(f, head, writer):
     link = struct.unpack(order + "I", head[20:24])[0] & 0xFFFF   # above: FCS length
     writer.parts.to_all(head)
     rec = struct.Struct(order + "III").unpack_from
-    cached, slow, write, write_map, pack, every, flush, (tcp, udp), fix, put_back, tcp_flags = writer.loop()
+    cached, slow, write, write_map, pack, every, flush, (tcp, udp), fix, put_back, tcp_slow = writer.loop()
     number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
     chunks = _chunks(f, writer.chunk)
     buf = next(chunks, b"")
@@ -575,7 +588,7 @@ def split_pcap(f, head, writer):
             if pos + hdr + incl > end:
                 break
             d = pos + hdr
-            key = quick_key(buf, d, incl, tcp_flags) if link == 1 else None
+            key = quick_key(buf, d, incl, tcp_slow) if link == 1 else None
             part = cached(key) if key else None
             if part is None:
                 part = slow(link, buf, d, incl, key)
@@ -633,7 +646,7 @@ UNSPLITTABLE_BLOCKS = {3, 0x204, 0x208}   # frames without an interface's time s
 
 def split_pcapng(f, writer):
     section = None
-    cached, slow, write, write_map, pack, every, flush, (tcp, udp), fix, put_back, tcp_flags = writer.loop()
+    cached, slow, write, write_map, pack, every, flush, (tcp, udp), fix, put_back, tcp_slow = writer.loop()
     number, frames, prev_s, prev_ns, first = 0, [0] * len(write), None, 0, None
     chunks = _chunks(f, writer.chunk)
     buf = next(chunks, b"")
@@ -658,7 +671,7 @@ def split_pcapng(f, writer):
                 ticks = high << 32 | low
                 secs, ns = ticks // units + offset, (ticks % units) * 1000000000 // units
                 caplen = min(caplen, blen - 32)
-                key = quick_key(buf, pos + 28, caplen, tcp_flags) if link == 1 else None
+                key = quick_key(buf, pos + 28, caplen, tcp_slow) if link == 1 else None
                 part = cached(key) if key else None
                 if part is None:
                     part = slow(link, buf, pos + 28, caplen, key)
