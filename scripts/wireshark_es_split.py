@@ -76,7 +76,10 @@ class Streams:
     def __init__(self, n, wireshark):
         self.closing = wireshark >= CLOSING_RULES
         # by TCP flags byte: 1 for a segment that may begin a stream (it goes past the caches)
-        self.tcp_slow = bytes(1 if (f & 0x07 if self.closing else f & 0x12 == 0x02) else 0 for f in range(256))
+        self.tcp_slow = bytes(1 if (f & 0x06 or f & 0x11 == 0x11 if self.closing else f & 0x12 == 0x02) else 0
+                              for f in range(256))
+        # the bytes of a TCP header an ICMP error must quote for Wireshark to number its stream
+        self.tcp_quote = 14 if wireshark >= (4, 6) else 16
         self.elsewhere = ([0] * n, [0] * n)
         self.total = [0, 0]
         self.own = ([0] * n, [0] * n)
@@ -111,36 +114,39 @@ class Streams:
     def udp(self, conversation, part):
         self.seen(self.UDP, conversation, part)
 
-    def tcp(self, conversation, way, header, part):
+    def tcp(self, conversation, way, header, part, quoted=False):
         """header: the TCP header's first 14 bytes; way: 0 or 1, the
-        direction within the conversation.  A direction's base is its
-        first SYN's sequence number, else one before its first segment's
-        or the other way's first acknowledgement."""
+        direction within the conversation; quoted: in an ICMP error (a
+        SYN there may begin a stream too, but sets nothing).  A
+        direction's base is its first SYN's sequence number, else one
+        before its first segment's or the other way's first
+        acknowledgement."""
         seq, ack = struct.unpack_from(">II", header, 4)
         flags = header[13]
         state = self.conversations.get(conversation)
         if state is not None and flags & 0x02 and self.reused(state, way, seq, flags):
             del self.conversations[conversation]
         state = self.seen(self.TCP, conversation, part)
+        if quoted:
+            return
         if state[1 + way] is None:
             state[1 + way] = seq if flags & 0x02 else (seq - 1) & 0xFFFFFFFF
         if flags & 0x10 and state[2 - way] is None:
             state[2 - way] = (ack - 1) & 0xFFFFFFFF
-        if flags & 0x05:
+        if flags & 0x04 or flags & 0x11 == 0x11:    # RST, or FIN with ACK
             state[4] = True
 
     def reused(self, state, way, seq, flags):
         """Whether a SYN begins a new conversation on a known port pair:
-        its sequence number is not its direction's base; from Wireshark
-        4.4 a SYN/ACK too, and any SYN after a FIN or RST either way."""
-        differs = state[1 + way] is not None and state[1 + way] != seq
+        its direction has a base and its sequence number is not it; from
+        Wireshark 4.4 a SYN/ACK too, and either at the base after a RST or
+        a FIN/ACK either way."""
+        base = state[1 + way]
+        if base is None:
+            return False
         if self.closing:
-            return differs or state[4]
-        return differs and not flags & 0x10
-
-    def quoted(self, proto, conversation, part):
-        """A conversation an ICMP error quotes (its first 8 bytes)."""
-        self.seen(self.TCP if proto == 6 else self.UDP, conversation, part)
+            return base != seq or state[4]
+        return base != seq and not flags & 0x10
 
 
 class Splitter:
@@ -236,7 +242,7 @@ class Splitter:
         """A TCP or UDP header at l4: the stream it may begin."""
         if proto == 6 and len(data) >= l4 + 20:
             self.streams.tcp(conversation, way, data[l4:l4 + 14], part)
-        elif proto == 17 and len(data) >= l4 + 8:
+        elif proto == 17 and len(data) >= l4 + 8 and (data[l4 + 4] or data[l4 + 5] >= 8):
             self.streams.udp(conversation, part)
 
     def carried(self, data, l4, proto, part, depth):
@@ -270,10 +276,12 @@ class Splitter:
         proto, addrs, l4, alen = ip
         if proto in (6, 17) and len(data) >= l4 + 8:
             conversation, a, b = conversation_key(proto, addrs, alen, data[l4:l4 + 4])
-            if quote:
-                self.streams.quoted(proto, conversation, part)
-                return
-            self.begins(data, l4, proto, conversation, a > b, part)
+            if not quote:
+                self.begins(data, l4, proto, conversation, a > b, part)
+            elif proto == 17 and (data[l4 + 4] or data[l4 + 5] >= 8):
+                self.streams.udp(conversation, part)
+            elif proto == 6 and len(data) >= l4 + self.streams.tcp_quote:
+                self.streams.tcp(conversation, a > b, data[l4:l4 + 14], part, True)
         if not quote:
             self.carried(data, l4, proto, part, depth + 1)
 

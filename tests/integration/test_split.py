@@ -228,16 +228,19 @@ def udp(sport, dport, payload=b"\0" * 12):
     return struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
 
 
-def icmp_unreachable(quoted):
-    return b"\x03\x03\0\0\0\0\0\0" + quoted[:28]
+def icmp_unreachable(quoted, length=8):
+    """An ICMP port unreachable quoting quoted's IP header and length bytes."""
+    return b"\x03\x03\0\0\0\0\0\0" + quoted[:20 + length]
 
 
 def stream_frames():
     """Frames that begin streams every way the splitter counts them, across
     parts: flows, reused port pairs (and a SYN sent again, which begins
-    none), SYNs and SYN/ACKs after a FIN or RST (new streams from Wireshark
-    4.4), ICMP errors quoting new conversations and conversations of other
-    parts, and conversations in VXLAN, GRE and IP in IP."""
+    none), SYNs and SYN/ACKs after a FIN/ACK or RST (new streams from
+    Wireshark 4.4; not after a bare FIN, nor where the SYN's direction has
+    no base yet), ICMP errors quoting new conversations and conversations
+    of other parts (TCP: a whole header, not 8 bytes), and conversations in
+    VXLAN, GRE and IP in IP."""
     D, E, F, G = [172, 16, 0, 1], [172, 16, 0, 2], [10, 9, 0, 1], [10, 9, 0, 2]
     frames = []
     for i in range(12):
@@ -262,6 +265,19 @@ def stream_frames():
     for i in range(8):
         frames.append(ether(ipv4(A, B, 6, tcp(1000 + i, 80, 7000 if i % 2 else 100, 0x02))))
         frames.append(ether(ipv4(B, A, 6, tcp(80, 1000 + i, 900 + 50 * (i % 3), 0x12))))
+    for i in range(6):
+        frames.append(ether(ipv4(A, C, 6, tcp(2000 + i, 25, 40, 0x02))))
+        frames.append(ether(ipv4(A, C, 6, tcp(2000 + i, 25, 41, 0x01))))          # a bare FIN
+        frames.append(ether(ipv4(C, A, 6, tcp(25, 2100 + i, 70, 0x04))))          # a RST first
+        frames.append(ether(ipv4(B, A, 1, icmp_unreachable(ipv4(A, B, 6, tcp(2200 + i, 443, 9, 0x02)),
+                                                            20 if i % 2 else 8))))
+    for i in range(6):
+        frames.append(ether(ipv4(A, C, 6, tcp(2000 + i, 25, 40, 0x02))))
+        frames.append(ether(ipv4(A, C, 6, tcp(2100 + i, 25, 5, 0x02))))
+        frames.append(ether(ipv4(A, B, 6, tcp(2200 + i, 443, 9, 0x02))))
+    for i in range(12):    # streams in every part after all that: a miscount above shows in them
+        frames.append(ether(ipv4(A, B, 6, tcp(4000 + i, 80, 1, 0x02))))
+        frames.append(ether(ipv4(C, A, 17, udp(4000 + i, 53))))
     return frames
 
 
