@@ -7,8 +7,11 @@ lines are read and every item gets a real per-item answer (201 created,
 one), but document lines are neither parsed nor stored: only ids are kept.
 `GET /` says Elasticsearch 8.19.9 (the exporter's server detection), index
 template and mapping requests are acknowledged, `GET /_sink/stats` counts.
+With --store DIR the document of every created item is appended to
+DIR/INDEX.ndjson as a line "_id<TAB>document" (scripts/bench-split
+--compare reads them), each request's written before it is answered.
 
-  fastsink.py --port 19710-19799 --port-file F
+  fastsink.py --port 19710-19799 --port-file F [--store DIR]
 
 Anything that needs the documents (mappings, search) is for a real engine:
 scripts/engine.  Python standard library only."""
@@ -45,8 +48,9 @@ def quoted(text):
 
 
 def actions(body, default_index):
-    """(operation, index, quoted index, quoted _id) of every item; document
-    lines are skipped unread.  ValueError names a malformed action line."""
+    """(operation, index, quoted index, quoted _id, document line or None)
+    of every item; document lines are not parsed.  ValueError names a
+    malformed action line."""
     lines = body.split(b"\n")
     i, n = 0, len(lines)
     while i < n:
@@ -56,16 +60,18 @@ def actions(body, default_index):
         if plain:
             i += 1
             op, index, doc_id = plain.groups()
-            yield op, index, b'"' + index + b'"', b'"' + doc_id + b'"'
+            yield op, index, b'"' + index + b'"', b'"' + doc_id + b'"', lines[i - 1] if i <= n else None
             continue
         if not line.strip():
             continue
         op, meta = wire.action_of(line, i)
+        doc = None
         if op != "delete":
+            doc = lines[i] if i < n else None
             i += 1
         index, doc_id = meta.get("_index", default_index), meta.get("_id")
         yield (op.encode(), index and index.encode(), index and quoted(index),
-               doc_id if doc_id is None else quoted(str(doc_id)))
+               doc_id if doc_id is None else quoted(str(doc_id)), doc)
 
 
 class Index:
@@ -77,11 +83,13 @@ class Index:
 
 
 class Sink:
-    def __init__(self):
+    def __init__(self, store=None):
         self.lock = threading.Lock()
         self.indices = {}
         self.stats = collections.Counter()
         self.auto_ids = 0
+        self.store = store     # directory for the documents, or None
+        self.files = {}
 
     def bulk(self, body, default_index):
         """(status, answer): one answer per item, in order."""
@@ -93,18 +101,20 @@ class Sink:
         if not items:
             return 400, wire.es_error("action_request_validation_exception",
                                       "Validation Failed: 1: no requests added;", 400)
-        if any(index is None for _, index, _, _ in items):
+        if any(index is None for _, index, _, _, _ in items):
             return 400, wire.es_error("action_request_validation_exception",
                                       "Validation Failed: 1: index is missing;", 400)
         with self.lock:
             self.stats["bulk_requests"] += 1
             answers = [self._item(*item) for item in items]
+            for f in self.files.values():
+                f.flush()
         errors = any(b'"error"' in a for a in answers)
         took = int((time.monotonic() - t0) * 1000)
         return 200, b'{"errors":%s,"took":%d,"items":[%s]}' % (b"true" if errors else b"false", took,
                                                              b",".join(answers))
 
-    def _item(self, op, name, quoted_index, quoted_id):
+    def _item(self, op, name, quoted_index, quoted_id, doc):
         if op not in (b"create", b"index"):
             return self._refused(op.decode(), name.decode(), quoted_id and json.loads(quoted_id))
         index = self.indices.get(name) or self.indices.setdefault(name, Index())
@@ -117,10 +127,19 @@ class Sink:
             return CONFLICT % (quoted_index, quoted_id, quoted_id[1:-1], current, quoted_index)
         version = (current or 0) + 1
         index.versions[quoted_id] = version
+        if self.store and current is None and doc is not None:
+            self._keep(name, quoted_id, doc)
         index.seq_no += 1
         self.stats["created" if current is None else "updated"] += 1
         return CREATED % (op, quoted_index, quoted_id, version, b"created" if current is None else b"updated",
                           index.seq_no, 201 if current is None else 200)
+
+    def _keep(self, name, quoted_id, doc):
+        f = self.files.get(name)
+        if f is None:
+            safe = re.sub(rb"[^A-Za-z0-9._-]", b"_", name).decode()
+            f = self.files[name] = open(f"{self.store}/{safe}.ndjson", "ab")
+        f.write(json.loads(quoted_id).encode() + b"\t" + doc.rstrip(b"\r") + b"\n")
 
     def _refused(self, op, index, doc_id):
         self.stats["unsupported"] += 1
@@ -180,9 +199,10 @@ def main():
     p.add_argument("--port", type=wire.port_range, default=wire.port_range("0"),
                    help="port, or a range A-B (the first free one); 0: any")
     p.add_argument("--port-file", help="where to write the port once listening")
+    p.add_argument("--store", metavar="DIR", help="keep the documents of created items in DIR/INDEX.ndjson")
     args = p.parse_args()
     server = wire.bind(SinkHandler, args.host, args.port)
-    server.sink = Sink()
+    server.sink = Sink(args.store)
     wire.serve_in_thread(server)
     wire.announce_port(server.server_address[1], args.port_file)
     wire.wait_for_signal()

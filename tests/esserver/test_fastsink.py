@@ -130,3 +130,16 @@ def test_fast_enough_not_to_be_measured(sink):
     print(f"fast sink: {50000 / seconds:.0f} items/s")
     assert status == 200 and res["errors"] is False and len(res["items"]) == 50000
     assert seconds < 10
+
+
+def test_store_keeps_created_documents(tmp_path):
+    """--store: each created item's document line, by _id, in its index's
+    file; a refused create and an update over one add none."""
+    with FastSink("--store", str(tmp_path)) as s:
+        lines = (create("s-store", "a", {"x": 1}) + create("s-store", "a", {"x": 2})
+                 + [{"index": {"_index": "s-store", "_id": "a"}}, {"x": 3}]
+                 + [{"create": {"_index": "s-store", "_id": "b"}}, '{"y":"\\t"}'])
+        status, body = s.request("POST", "/_bulk", ndjson(*lines), NDJSON)
+        assert status == 200 and body["errors"] is True
+        kept = (tmp_path / "s-store.ndjson").read_bytes().splitlines()
+    assert kept == [b'a\t{"x": 1}', b'b\t{"y":"\\t"}']
