@@ -12,6 +12,7 @@
  * tshark reads; the records read are kept (24 bytes a frame) for
  * frame-number fields that point back.
  * Plain C + glib: no epan headers, so it is unit-tested on its own.
+ * The splitter's side: docs/internals/split.md.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
