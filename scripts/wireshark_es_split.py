@@ -10,9 +10,10 @@ IP (ARP, ...) and every frame of a link type not listed in LINK go to part
 name resolution, decryption secrets, statistics) are copied to every part,
 so interface numbers stay.  Each part comes with a frame map (see
 plugin/framemap.h): per frame, its number in the original, the
-original's previous frame time and how many TCP and UDP streams the other
-parts began before it, so the plugin writes the original's frame.number,
-_id, frame.time_delta, tcp.stream and udp.stream."""
+original's previous frame time and how many more TCP and UDP streams the
+single run began before it than the part's run (Streams), so the plugin
+writes the original's frame.number, _id, frame.time_delta, tcp.stream and
+udp.stream."""
 
 import errno
 import fcntl
@@ -46,6 +47,7 @@ LINK = {1: ("eth",), 113: ("ethertype", 14, 16), 276: ("ethertype", 0, 20),
 VLAN_TYPES = (0x8100, 0x88a8, 0x9100)
 ICMP_ERRORS = {1: (3, 4, 5, 11, 12), 58: (1, 2, 3, 4)}   # types that quote a packet
 CLOSING_RULES = (4, 4)    # Wireshark from which a SYN after FIN or RST, or a SYN/ACK, begins a TCP stream
+SHORT_QUOTES = (4, 6)     # Wireshark from which 14 bytes of a TCP header quoted in an ICMP error number a stream
 NEWEST = (4, 6)
 NEVER_SLOW = bytes(256)
 UDP_TUNNELS = {4789: "vxlan", 4790: "gpe", 6081: "geneve", 2152: "gtp"}
@@ -79,7 +81,7 @@ class Streams:
         self.tcp_slow = bytes(1 if (f & 0x06 or f & 0x11 == 0x11 if self.closing else f & 0x12 == 0x02) else 0
                               for f in range(256))
         # the bytes of a TCP header an ICMP error must quote for Wireshark to number its stream
-        self.tcp_quote = 14 if wireshark >= (4, 6) else 16
+        self.tcp_quote = 14 if wireshark >= SHORT_QUOTES else 16
         self.elsewhere = ([0] * n, [0] * n)
         self.total = [0, 0]
         self.own = ([0] * n, [0] * n)
@@ -235,7 +237,7 @@ class Splitter:
                 self.flows[key] = part
             self.begins(data, l4, proto, conversation, a > b, part)
             if tunnel:
-                self.carried(data, l4, proto, part, 0)
+                self.tunnelled(data, tunnel, part, 0)
         return part
 
     def begins(self, data, l4, proto, conversation, way, part):
@@ -261,7 +263,12 @@ class Splitter:
             off = udp_tunnel(data, l4)
         else:
             return
-        if off and off < 0:    # an Ethernet frame at -off
+        self.tunnelled(data, off, part, depth)
+
+    def tunnelled(self, data, off, part, depth):
+        """The packet a tunnel carries at off: an IP packet, or (off below
+        0) an Ethernet frame at -off; 0: none."""
+        if off < 0:
             off = ether_ip(data, -off)
         if off:
             self.inner(data, off, part, depth)
@@ -276,11 +283,9 @@ class Splitter:
         proto, addrs, l4, alen = ip
         if proto in (6, 17) and len(data) >= l4 + 8:
             conversation, a, b = conversation_key(proto, addrs, alen, data[l4:l4 + 4])
-            if not quote:
+            if not quote or proto == 17:    # a quoted UDP header counts as any
                 self.begins(data, l4, proto, conversation, a > b, part)
-            elif proto == 17 and (data[l4 + 4] or data[l4 + 5] >= 8):
-                self.streams.udp(conversation, part)
-            elif proto == 6 and len(data) >= l4 + self.streams.tcp_quote:
+            elif len(data) >= l4 + self.streams.tcp_quote:
                 self.streams.tcp(conversation, a > b, data[l4:l4 + 14], part, True)
         if not quote:
             self.carried(data, l4, proto, part, depth + 1)
