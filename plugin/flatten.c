@@ -42,9 +42,17 @@ typedef struct key {
 
 typedef struct entry {
     field_info *fi;
-    int32_t key;
+    int32_t key;  /* -1: left out after all (drop_learned) */
     int32_t next; /* next entry of the same key in this frame, or -1 */
 } entry;
+
+/* A repeat not registered as a copy (yet): the pair (source key << 32 |
+ * target key), and the field with the entry it gets if it is kept. */
+typedef struct candidate {
+    int64_t pair;
+    const field_info *fi;
+    size_t entry;
+} candidate;
 
 struct es_flattener {
     es_name_style style;
@@ -63,7 +71,7 @@ struct es_flattener {
     GArray *keys;            /* of key */
     GHashTable *key_by_name; /* member name -> key index + 1 */
     GHashTable *copies;      /* (source key << 32 | target key) registered */
-    GArray *candidates;      /* this frame's unregistered repeats, as pairs */
+    GArray *candidates;      /* of candidate: this frame's unregistered repeats */
 
     /* per frame, reused: */
     entry *ent;
@@ -165,7 +173,7 @@ es_flattener *es_flattener_new(const es_settings *s, es_name_style style, es_sch
     f->keys = g_array_new(FALSE, FALSE, sizeof(key));
     f->key_by_name = g_hash_table_new(g_str_hash, g_str_equal);
     f->copies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-    f->candidates = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    f->candidates = g_array_new(FALSE, FALSE, sizeof(candidate));
     return f;
 }
 
@@ -501,13 +509,9 @@ static inline int32_t key_of(es_flattener *f, const header_field_info *hf)
     return k;
 }
 
-static void add_entry(es_flattener *f, int32_t k, field_info *fi)
+/* Makes entry i fi's, the last of key k so far this frame. */
+static inline void link_entry(es_flattener *f, int32_t i, int32_t k, field_info *fi)
 {
-    if (G_UNLIKELY(f->n_ent == f->cap_ent)) {
-        f->cap_ent = f->cap_ent ? f->cap_ent * 2 : 1024;
-        f->ent = g_renew(entry, f->ent, f->cap_ent);
-    }
-    int32_t i = (int32_t)f->n_ent++;
     f->ent[i].fi = fi;
     f->ent[i].key = k;
     f->ent[i].next = -1;
@@ -518,6 +522,24 @@ static void add_entry(es_flattener *f, int32_t k, field_info *fi)
         f->ent[f->tail[k]].next = i;
     }
     f->tail[k] = i;
+}
+
+static void add_entry(es_flattener *f, int32_t k, field_info *fi)
+{
+    if (G_UNLIKELY(f->n_ent == f->cap_ent)) {
+        f->cap_ent = f->cap_ent ? f->cap_ent * 2 : 1024;
+        f->ent = g_renew(entry, f->ent, f->cap_ent);
+    }
+    link_entry(f, (int32_t)f->n_ent++, k, fi);
+}
+
+/* A new frame generation: every key's entries of the last are forgotten. */
+static void next_generation(es_flattener *f)
+{
+    if (++f->gen == 0) { /* generation wrapped: forget every stamp */
+        memset(f->stamp, 0, f->cap_keys * sizeof *f->stamp);
+        f->gen = 1;
+    }
 }
 
 static bool is_text(enum ftenum t)
@@ -621,12 +643,12 @@ static bool fold_repeat(es_flattener *f, int32_t k, field_info *fi, field_info *
     key *ks = &g_array_index(f->keys, key, src);
     if (ks->copied_to == k)
         return true;
-    int64_t pair = (int64_t)src << 32 | (uint32_t)k;
-    if (ks->refused_to != k && g_hash_table_contains(f->copies, &pair)) {
+    candidate c = {(int64_t)src << 32 | (uint32_t)k, fi, f->n_ent};
+    if (ks->refused_to != k && g_hash_table_contains(f->copies, &c.pair)) {
         ks->copied_to = k;
         return true;
     }
-    g_array_append_val(f->candidates, pair);
+    g_array_append_val(f->candidates, c);
     return false;
 }
 
@@ -654,19 +676,21 @@ static bool under_a_field(const char *name)
  * different fields (ip.addr from ip.src and ip.dst, tcp.port, eth.lg): the
  * "source or destination" fields Wireshark adds beside each address or
  * port.  A field that merely equals its only neighbour this time (a URI
- * query and its one parameter) is not a copy and is never folded. */
-static void learn_copies(es_flattener *f)
+ * query and its one parameter) is not a copy and is never folded.  True if
+ * it registered any. */
+static bool learn_copies(es_flattener *f)
 {
-    int64_t *c = (int64_t *)(void *)f->candidates->data;
+    const candidate *c = (const candidate *)(void *)f->candidates->data;
     guint n = f->candidates->len;
+    bool learned = false;
     for (guint i = 0; i < n; i++) {
-        int32_t target = (int32_t)(uint32_t)c[i];
+        int32_t target = (int32_t)(uint32_t)c[i].pair;
         bool several = false;
         for (guint j = 0; j < n && !several; j++)
-            several = (int32_t)(uint32_t)c[j] == target && c[j] >> 32 != c[i] >> 32;
+            several = (int32_t)(uint32_t)c[j].pair == target && c[j].pair >> 32 != c[i].pair >> 32;
         if (!several)
             continue;
-        key *ks = &g_array_index(f->keys, key, (guint)(c[i] >> 32));
+        key *ks = &g_array_index(f->keys, key, (guint)(c[i].pair >> 32));
         key *kt = &g_array_index(f->keys, key, (guint)target);
         /* Elasticsearch copies one level only, into a field of the same type. */
         if (ks->copy_target || kt->copy_source || ks->cls != kt->cls || ks->kind != kt->kind ||
@@ -675,13 +699,33 @@ static void learn_copies(es_flattener *f)
             ks->refused_to = target;
             continue;
         }
-        if (g_hash_table_contains(f->copies, &c[i]))
+        if (g_hash_table_contains(f->copies, &c[i].pair))
             continue;
         es_schema_copy_to(f->schema, ks->name, kt->name);
-        g_hash_table_add(f->copies, g_memdup2(&c[i], sizeof c[i]));
+        g_hash_table_add(f->copies, g_memdup2(&c[i].pair, sizeof c[i].pair));
         ks->copy_source = kt->copy_target = true;
+        learned = true;
     }
-    g_array_set_size(f->candidates, 0);
+    return learned;
+}
+
+/* Leaves out this frame's entries of the copies it has just taught, so the
+ * frame that teaches a copy_to carries the value once, as the frames after
+ * it do (and a part of a split capture writes its first frames as the
+ * single run does). */
+static void drop_learned(es_flattener *f)
+{
+    const candidate *c = (const candidate *)(void *)f->candidates->data;
+    for (guint i = 0; i < f->candidates->len; i++)
+        if (c[i].entry < f->n_ent && f->ent[c[i].entry].fi == c[i].fi &&
+            g_hash_table_contains(f->copies, &c[i].pair))
+            f->ent[c[i].entry].key = -1;
+    next_generation(f);
+    size_t kept = 0;
+    for (size_t i = 0; i < f->n_ent; i++)
+        if (f->ent[i].key >= 0)
+            link_entry(f, (int32_t)kept++, f->ent[i].key, f->ent[i].fi);
+    f->n_ent = kept;
 }
 
 static void walk(es_flattener *f, proto_node *node, bool top)
@@ -1049,14 +1093,14 @@ void es_flatten_split(es_flattener *f, es_frame_map *map, const es_frame_ref *re
 void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)
 {
     f->n_ent = 0;
-    if (++f->gen == 0) { /* generation wrapped: forget every stamp */
-        memset(f->stamp, 0, f->cap_keys * sizeof *f->stamp);
-        f->gen = 1;
-    }
+    next_generation(f);
     if (tree)
         walk(f, tree, true);
-    if (G_UNLIKELY(f->candidates->len))
-        learn_copies(f);
+    if (G_UNLIKELY(f->candidates->len)) {
+        if (learn_copies(f))
+            drop_learned(f);
+        g_array_set_size(f->candidates, 0);
+    }
 
     for (size_t i = 0; i < f->n_ent; i++) {
         entry *e = &f->ent[i];
