@@ -18,12 +18,14 @@ udp.stream."""
 import errno
 import fcntl
 import gzip
+import io
 import os
 import struct
 import time
 import zlib
 
 CHUNK = 8 << 20
+HEAD = 256 << 10    # where first_time() looks for the first frame
 WRITE_BUFFER = 1 << 20
 MAP_RECORD = struct.Struct("<IIqII")
 CACHE_MAX = 1 << 20    # flows remembered; the cache is emptied when full
@@ -723,11 +725,14 @@ def capture_kind(path):
     raise Unsplittable("not a pcap or pcapng file")
 
 
-def _run(path, parts, n, chunk=CHUNK, wireshark=NEWEST):
-    """Splits the capture at path into parts; the first frame's time."""
+def _run(path, parts, n, chunk=CHUNK, wireshark=NEWEST, head=None):
+    """Splits the capture at path (only its first head bytes, if given)
+    into parts; the first frame's time."""
     kind = capture_kind(path)
     try:
         with _reader(path) as f:
+            if head:
+                f = io.BytesIO(f.read(head))
             writer = Writer(Splitter(n, wireshark), parts, chunk)
             if kind == "pcap":
                 return split_pcap(f, f.read(24), writer)
@@ -736,10 +741,45 @@ def _run(path, parts, n, chunk=CHUNK, wireshark=NEWEST):
         parts.close()
 
 
+def check_blocks(path):
+    """Raises Unsplittable where split_pcapng would stop (a frame without
+    an interface time stamp, a broken block length, a frame of an interface
+    not described), looking at the blocks' headers only."""
+    with _reader(path) as f:
+        chunks = _chunks(f)
+        buf = next(chunks, b"")
+        order, interfaces = None, 0
+        while buf:
+            pos, end = 0, len(buf)
+            while pos + 28 <= end:
+                if buf[pos:pos + 4] == b"\x0a\x0d\x0d\x0a":
+                    order, interfaces = "<" if buf[pos + 8:pos + 12] == b"\x4d\x3c\x2b\x1a" else ">", 0
+                if order is None:
+                    raise Unsplittable("no section header block first")
+                btype, blen, iface = struct.unpack_from(order + "III", buf, pos)
+                if blen < 12 or blen % 4:
+                    raise Unsplittable(f"a block of length {blen}")
+                if pos + blen > end:
+                    break
+                if btype == 2:
+                    iface &= 0xFFFF if order == "<" else 0xFFFF0000
+                if btype in FRAME_BLOCKS and iface >= interfaces:
+                    raise Unsplittable(f"a frame names interface {iface}, not described")
+                if btype in UNSPLITTABLE_BLOCKS:
+                    raise Unsplittable(f"pcapng block type {btype:#x} (a frame without an interface time stamp)")
+                interfaces += btype == 1
+                pos += blen
+            buf = _next(chunks, buf[pos:])
+
+
 def first_time(path):
-    """The capture's first frame time (secs, nsecs), from its first 256
-    KiB; None if no frame starts there."""
-    return _run(path, NullParts(1), 1, chunk=256 << 10)
+    """The capture's first frame time (secs, nsecs), from its first HEAD
+    bytes (None if no frame starts there); Unsplittable, before any part's
+    tshark starts, for a pcapng file the splitter would stop in."""
+    first = _run(path, NullParts(1), 1, chunk=HEAD, head=HEAD)
+    if capture_kind(path) == "pcapng":
+        check_blocks(path)
+    return first
 
 
 def split(path, n, directory, wireshark=NEWEST):

@@ -7,7 +7,9 @@ fields README's "Indexing one capture on several cores" lists.  With -j 2
 --split 3 writes them to files first.  Documents go to a real
 Elasticsearch 8."""
 
+import gzip
 import os
+import random
 import re
 import shutil
 import struct
@@ -341,3 +343,37 @@ def test_splitter_link_types(tmp_path, splitter_path):
         where = parts_of(tmp_path / f"l{link}", path, 2)
         assert all(where[n] == where[n + 1] for n in range(1, len(frames), 2))
         assert set(where.values()) == ({0} if link == 147 else {0, 1})
+
+
+def pcapng_block(btype, body):
+    return struct.pack("<II", btype, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+
+def test_first_time_reads_the_head(tmp_path, splitter_path):
+    """first_time() finds the first frame's time in the capture's head, so
+    streaming starts at once (it read the whole capture, a second for the
+    10x bench capture): a gzipped pcap cut short after its head still gives
+    it; a pcapng whose simple packet block (no time stamp) comes after the
+    head is refused before any part starts."""
+    splitting = pytest.importorskip("wireshark_es_split")
+    noise = random.Random(7)
+    frames = [ether(ipv4(A, B, 17, ports(2000 + i, 53, noise.randbytes(1000)))) for i in range(400)]
+    pcap = tmp_path / "long.pcap"
+    write_pcap(pcap, 1, frames)
+    packed = gzip.compress(pcap.read_bytes())
+    cut = tmp_path / "cut.pcap.gz"
+    cut.write_bytes(packed[:len(packed) * 9 // 10])
+    assert len(packed) * 8 // 10 > splitting.HEAD
+    assert splitting.first_time(str(cut)) == (1000, 500000)
+    shb = pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    idb = pcapng_block(1, struct.pack("<HHI", 1, 0, 65535))
+    epbs = b"".join(pcapng_block(6, struct.pack("<IIIII", 0, 0, 1000000 * (1000 + i), len(d), len(d))
+                                 + d + b"\0" * (-len(d) % 4)) for i, d in enumerate(frames))
+    spb = pcapng_block(3, struct.pack("<I", 60) + b"\0" * 60)
+    late = tmp_path / "late-spb.pcapng"
+    late.write_bytes(shb + idb + epbs + spb)
+    assert len(shb + idb + epbs) > splitting.HEAD
+    with pytest.raises(splitting.Unsplittable, match="block type 0x3"):
+        splitting.first_time(str(late))
+    late.write_bytes(shb + idb + epbs)
+    assert splitting.first_time(str(late)) == (1000, 0)
