@@ -377,3 +377,40 @@ def test_first_time_reads_the_head(tmp_path, splitter_path):
         splitting.first_time(str(late))
     late.write_bytes(shb + idb + epbs)
     assert splitting.first_time(str(late)) == (1000, 0)
+
+
+def test_c_splitter_writes_the_references_bytes(tmp_path, splitter_path):
+    """wireshark-es-split (splitter/, what split() and stream() run) writes
+    the bytes this module's own splitter writes: every part and frame map,
+    the frames per part and the first frame's time, or refuses the same
+    captures; every capture of ../shared, the built stream frames and a
+    gzipped one, in 2 and 3 parts, by the rules of 4.0, 4.4 and 4.6."""
+    splitting = pytest.importorskip("wireshark_es_split")
+    assert splitting.splitter_binary(), "wireshark-es-split is not built"
+    built = tmp_path / "streams.pcap"
+    write_pcap(built, 1, stream_frames())
+    packed = tmp_path / "streams.pcap.gz"
+    packed.write_bytes(gzip.compress(built.read_bytes()))
+    captures = sorted(p for p in CAPTURES.iterdir() if p.suffix != ".md")
+    captures += sorted((SHARED / "bench").glob("*.pcapng")) + [built, packed]
+    compared = 0
+    for capture in captures:
+        for version in ((4, 0), (4, 4), (4, 6)):
+            for n in (2, 3):
+                here, there = tmp_path / "here", tmp_path / "there"
+                for d in (here, there):
+                    shutil.rmtree(d, ignore_errors=True)
+                    d.mkdir()
+                try:
+                    want = splitting.split_here(str(capture), n, str(here), version)
+                except splitting.Unsplittable:
+                    with pytest.raises(splitting.Unsplittable):
+                        splitting.split(str(capture), n, str(there), version)
+                    continue
+                got = splitting.split(str(capture), n, str(there), version)
+                assert [f for _, _, f in got[0]] == [f for _, _, f in want[0]] and got[1] == want[1], capture
+                for (a, am, _), (b, bm, _) in zip(want[0], got[0]):
+                    assert open(a, "rb").read() == open(b, "rb").read(), (capture, version, n)
+                    assert open(am, "rb").read() == open(bm, "rb").read(), (capture, version, n)
+                compared += 1
+    assert compared > 500, compared
