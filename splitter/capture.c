@@ -24,8 +24,10 @@ typedef struct reader {
  * end of the file or on an error (r->error). */
 static bool more(reader *r, size_t pos)
 {
-    memmove(r->buf, r->buf + pos, r->len - pos);
-    r->len -= pos;
+    if (pos) {
+        memmove(r->buf, r->buf + pos, r->len - pos);
+        r->len -= pos;
+    }
     if (r->eof)
         return false;
     if (r->cap - r->len < CHUNK) {
@@ -59,7 +61,7 @@ static unsigned u16(const uint8_t *p, bool little)
 
 typedef struct pcap_kind {
     uint32_t magic;
-    size_t record; /* record header bytes */
+    size_t record;  /* record header bytes */
     uint64_t scale; /* fraction to ns */
 } pcap_kind;
 

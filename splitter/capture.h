@@ -19,12 +19,12 @@
 #include <stdint.h>
 
 typedef struct es_capture_frame {
-    unsigned link;           /* pcap LINKTYPE */
-    const uint8_t *data;     /* the packet bytes */
-    size_t len;              /* captured length */
-    int64_t secs;            /* arrival time */
-    uint64_t nsecs;          /* below 10^9 in pcapng; a pcap's fraction scaled to ns */
-    const uint8_t *block;    /* the record as it is in the file (header and data) */
+    unsigned link;        /* pcap LINKTYPE */
+    const uint8_t *data;  /* the packet bytes */
+    size_t len;           /* captured length */
+    int64_t secs;         /* arrival time */
+    uint64_t nsecs;       /* below 10^9 in pcapng; a pcap's fraction scaled to ns */
+    const uint8_t *block; /* the record as it is in the file (header and data) */
     size_t block_len;
 } es_capture_frame;
 

@@ -26,11 +26,11 @@ typedef struct bkey {
 } bkey;
 
 typedef struct conv {
-    uint64_t parts;     /* bit mask of the parts whose run has seen it */
-    uint32_t base[2];   /* each direction's base sequence number */
+    uint64_t parts;   /* bit mask of the parts whose run has seen it */
+    uint32_t base[2]; /* each direction's base sequence number */
     uint8_t has_base[2];
-    uint8_t closed;     /* a RST or FIN/ACK seen */
-    uint32_t index;     /* its stream in the single run */
+    uint8_t closed; /* a RST or FIN/ACK seen */
+    uint32_t index; /* its stream in the single run */
 } conv;
 
 typedef struct fixed {
@@ -279,7 +279,8 @@ static long gre_payload(const frame *fr, size_t off)
     if (flags & 7)
         return 0;
     long at = (long)off + 4 + 4 * __builtin_popcount(flags & 0xB000);
-    return ptype == 0x0800 || ptype == 0x86DD ? at : ptype == 0x6558 ? -at : 0;
+    return ptype == 0x0800 || ptype == 0x86DD ? at : ptype == 0x6558 ? -at :
+                                                                       0;
 }
 
 /* The offset of the IP packet a GTP-U T-PDU carries, else 0. */
@@ -335,10 +336,12 @@ static long udp_tunnel(const frame *fr, size_t l4)
     case 6081: { /* Geneve */
         unsigned ptype = u16_at(d + off + 2);
         long at = (long)(off + 8 + (d[off] & 0x3Fu) * 4);
-        return ptype == 0x0800 || ptype == 0x86DD ? at : ptype == 0x6558 ? -at : 0;
+        return ptype == 0x0800 || ptype == 0x86DD ? at : ptype == 0x6558 ? -at :
+                                                                           0;
     }
     case 4790: /* VXLAN-GPE */
-        return d[off + 3] == 1 || d[off + 3] == 2 ? (long)(off + 8) : d[off + 3] == 3 ? -(long)(off + 8) : 0;
+        return d[off + 3] == 1 || d[off + 3] == 2 ? (long)(off + 8) : d[off + 3] == 3 ? -(long)(off + 8) :
+                                                                                        0;
     case 2152:
         return gtpu_payload(fr, off);
     default:
@@ -520,7 +523,7 @@ unsigned es_flows_part(es_flows *f, unsigned link, const uint8_t *data, size_t l
         long off = ether_ip(&fr, 0);
         return off < 0 ? 0 : ip_part(f, &fr, (size_t)off);
     }
-    case 113: /* Linux cooked */
+    case 113:   /* Linux cooked */
     case 276: { /* Linux cooked v2 */
         unsigned etype = u16_at(data + (link == 113 ? 14 : 0));
         return etype == 0x0800 || etype == 0x86DD ? ip_part(f, &fr, link == 113 ? 16 : 20) : 0;

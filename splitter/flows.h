@@ -25,7 +25,9 @@
 
 #define ES_SPLIT_MAX_PARTS 64
 
-enum { ES_SPLIT_TCP, ES_SPLIT_UDP, ES_SPLIT_KINDS };
+enum { ES_SPLIT_TCP,
+       ES_SPLIT_UDP,
+       ES_SPLIT_KINDS };
 
 typedef struct es_flows es_flows;
 

@@ -29,7 +29,9 @@
 #include "flows.h"
 #include "parts.h"
 
-enum { EXIT_USAGE = 2, EXIT_UNSPLITTABLE = 3, EXIT_GONE = 4 };
+enum { EXIT_USAGE = 2,
+       EXIT_UNSPLITTABLE = 3,
+       EXIT_GONE = 4 };
 
 typedef struct splitter {
     es_flows *flows;

@@ -13,7 +13,7 @@
 #define FILE_BUFFER (1u << 20) /* a file's part is flushed past this */
 
 typedef struct part {
-    int fd[2];        /* map, capture; -1: gone */
+    int fd[2]; /* map, capture; -1: gone */
     GByteArray *buf[2];
     uint64_t frames;
 } part;
