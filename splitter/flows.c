@@ -237,6 +237,20 @@ static long ether_ip(const frame *fr, size_t off)
     return etype == 0x0800 || etype == 0x86DD ? (long)(off + 2) : -1;
 }
 
+/* Past the IPv6 header at off and its hop-by-hop, routing and
+ * destination options headers: the payload's offset, *nh its protocol. */
+static size_t ipv6_payload(const frame *fr, size_t off, unsigned *nh)
+{
+    size_t l4 = off + 40;
+    *nh = fr->data[off + 6];
+    while ((*nh == 0 || *nh == 43 || *nh == 60) && fr->len >= l4 + 8) {
+        size_t next = l4 + 8 + (size_t)fr->data[l4 + 1] * 8;
+        *nh = fr->data[l4];
+        l4 = next;
+    }
+    return l4;
+}
+
 typedef struct ip_info {
     int proto; /* -1: an IPv6 fragment */
     const uint8_t *addrs;
@@ -258,13 +272,8 @@ static bool ip_header(const frame *fr, size_t off, ip_info *ip)
     }
     if (version != 6 || fr->len < off + 40)
         return false;
-    unsigned nh = d[off + 6];
-    size_t l4 = off + 40;
-    while ((nh == 0 || nh == 43 || nh == 60) && fr->len >= l4 + 8) {
-        size_t next = l4 + 8 + (size_t)d[l4 + 1] * 8;
-        nh = d[l4];
-        l4 = next;
-    }
+    unsigned nh;
+    size_t l4 = ipv6_payload(fr, off, &nh);
     *ip = (ip_info){nh == 44 ? -1 : (int)nh, d + off + 8, l4, 16};
     return true;
 }
@@ -483,13 +492,8 @@ static unsigned ipv4_part(es_flows *f, const frame *fr, size_t off)
 static unsigned ipv6_part(es_flows *f, const frame *fr, size_t off)
 {
     const uint8_t *d = fr->data;
-    unsigned nh = d[off + 6];
-    size_t l4 = off + 40;
-    while ((nh == 0 || nh == 43 || nh == 60) && fr->len >= l4 + 8) {
-        size_t next = l4 + 8 + (size_t)d[l4 + 1] * 8;
-        nh = d[l4];
-        l4 = next;
-    }
+    unsigned nh;
+    size_t l4 = ipv6_payload(fr, off, &nh);
     if (nh != 44 || fr->len < l4 + 8)
         return flow_part(f, fr, l4, (int)nh, d + off + 8, 16);
     unsigned frag = u16_at(d + l4 + 2), proto = d[l4];
