@@ -35,6 +35,7 @@ import zlib
 
 CHUNK = 8 << 20
 BINARY = "wireshark-es-split"
+BINARY_PARTS = 64    # its most parts (ES_SPLIT_MAX_PARTS)
 HEAD = 256 << 10    # where first_time() looks for the first frame
 WRITE_BUFFER = 1 << 20
 MAP_RECORD = struct.Struct("<IIqII")
@@ -844,7 +845,7 @@ def split(path, n, directory, wireshark=NEWEST):
     minor): see Streams): ([(part path, map path, frames)], first frame
     time (secs, nsecs) or None).  Raises Unsplittable for other formats."""
     binary = splitter_binary()
-    if binary is None:
+    if binary is None or n > BINARY_PARTS:
         return split_here(path, n, directory, wireshark)
     paths = part_paths(directory, os.path.basename(path), n, "." + capture_kind(path))
     maps = [p + ".map" for p in paths]
@@ -859,7 +860,7 @@ def stream(path, paths, maps, alive, wireshark=NEWEST):
     each part got."""
     parts = StreamParts(paths, maps, alive)
     binary = splitter_binary()
-    if binary is None:
+    if binary is None or len(paths) > BINARY_PARTS:
         _run(path, parts, len(paths), wireshark=wireshark)
         return parts.frames
     outputs = ["--fds"]
