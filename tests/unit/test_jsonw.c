@@ -315,6 +315,17 @@ static void test_fmt_u64(void)
         g_assert_cmpstr(buf, ==, expect);
         g_free(expect);
     }
+    /* every length, at both of its ends and either side of 2^32 */
+    for (uint64_t p = 10; p && p <= UINT64_MAX / 10; p *= 10) {
+        uint64_t around[] = {p - 1, p, p + 1, p * 10 - 1, 4294967296u, 4294967295u};
+        for (size_t i = 0; i < G_N_ELEMENTS(around); i++) {
+            size_t n = es_fmt_u64(buf, around[i]);
+            buf[n] = '\0';
+            char *expect = g_strdup_printf("%" G_GUINT64_FORMAT, around[i]);
+            g_assert_cmpstr(buf, ==, expect);
+            g_free(expect);
+        }
+    }
 }
 
 static void test_encode_key(void)
