@@ -75,11 +75,10 @@ static es_parts_result flush(es_parts *p, unsigned k)
     return ES_PARTS_GONE;
 }
 
-es_parts_result es_parts_to_all(es_parts *p, const uint8_t *block, size_t len)
+void es_parts_to_all(es_parts *p, const uint8_t *block, size_t len)
 {
     for (unsigned k = 0; k < p->n; k++)
         g_byte_array_append(p->part[k].buf[1], block, (guint)len);
-    return ES_PARTS_OK;
 }
 
 es_parts_result es_parts_frame(es_parts *p, unsigned k, const uint8_t record[ES_SPLIT_RECORD],

@@ -33,7 +33,8 @@ typedef enum {
     ES_PARTS_ERROR /* a write failed: errno */
 } es_parts_result;
 
-es_parts_result es_parts_to_all(es_parts *p, const uint8_t *block, size_t len);
+/* A block for every part (buffered: written with the part's next frames). */
+void es_parts_to_all(es_parts *p, const uint8_t *block, size_t len);
 es_parts_result es_parts_frame(es_parts *p, unsigned part, const uint8_t record[ES_SPLIT_RECORD],
                                const uint8_t *block, size_t len);
 

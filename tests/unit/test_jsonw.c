@@ -302,29 +302,30 @@ static void test_rollback(void)
     esbuf_free(&f.out);
 }
 
-static void test_fmt_u64(void)
+/* es_fmt_u64() writes what printf() does. */
+static void assert_fmt_u64(uint64_t v)
 {
     char buf[21];
+    size_t n = es_fmt_u64(buf, v);
+    buf[n] = '\0';
+    char *expect = g_strdup_printf("%" G_GUINT64_FORMAT, v);
+    g_assert_cmpstr(buf, ==, expect);
+    g_free(expect);
+}
+
+static void test_fmt_u64(void)
+{
     uint64_t vals[] = {0, 9, 10, 99, 100, 101,
-                       999, 1000, 12345, 4294967295u, UINT64_MAX, UINT64_MAX - 1,
+                       999, 1000, 12345, 4294967295u, 4294967296u, UINT64_MAX, UINT64_MAX - 1,
                        10000000000000000000u, 9999999999999999999u, 1000000000000000000u};
-    for (size_t i = 0; i < G_N_ELEMENTS(vals); i++) {
-        size_t n = es_fmt_u64(buf, vals[i]);
-        buf[n] = '\0';
-        char *expect = g_strdup_printf("%" G_GUINT64_FORMAT, vals[i]);
-        g_assert_cmpstr(buf, ==, expect);
-        g_free(expect);
-    }
-    /* every length, at both of its ends and either side of 2^32 */
-    for (uint64_t p = 10; p && p <= UINT64_MAX / 10; p *= 10) {
-        uint64_t around[] = {p - 1, p, p + 1, p * 10 - 1, 4294967296u, 4294967295u};
-        for (size_t i = 0; i < G_N_ELEMENTS(around); i++) {
-            size_t n = es_fmt_u64(buf, around[i]);
-            buf[n] = '\0';
-            char *expect = g_strdup_printf("%" G_GUINT64_FORMAT, around[i]);
-            g_assert_cmpstr(buf, ==, expect);
-            g_free(expect);
-        }
+    for (size_t i = 0; i < G_N_ELEMENTS(vals); i++)
+        assert_fmt_u64(vals[i]);
+    /* every length, at both of its ends */
+    for (uint64_t p = 10; p <= UINT64_MAX / 10; p *= 10) {
+        assert_fmt_u64(p - 1);
+        assert_fmt_u64(p);
+        assert_fmt_u64(p + 1);
+        assert_fmt_u64(p * 10 - 1);
     }
 }
 
