@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The benchmark's counting sink (fastsink.py): per-item bulk answers as
+"""The benchmark's counting sink (fastsink.c, built as build/tests/fastsink): per-item bulk answers as
 Elasticsearch 8 gives them, without parsing documents."""
 
 import gzip

@@ -126,6 +126,9 @@ class LocalServer(Cluster):
 
     script = None
 
+    def command(self):
+        return [sys.executable, str(self.script)]
+
     def __init__(self, *args):
         self.args = list(args)
         self.proc = self.tmp = None
@@ -134,7 +137,7 @@ class LocalServer(Cluster):
     def start(self):
         self.tmp = tmp = pathlib.Path(tempfile.mkdtemp(prefix="esserver-"))
         port_file, self.stderr = tmp / "port", tmp / "stderr"
-        cmd = [sys.executable, str(self.script), "--port", server_ports(), "--port-file", str(port_file), *self.args]
+        cmd = [*self.command(), "--port", server_ports(), "--port-file", str(port_file), *self.args]
         with open(self.stderr, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
         deadline = time.time() + 20
@@ -159,7 +162,7 @@ class LocalServer(Cluster):
         self.proc = None
         if self.tmp:
             err = self.stderr.read_text(errors="replace")
-            if "Traceback" in err:              # shown with the test's output
+            if "Traceback" in err or "ERROR" in err:    # shown with the test's output
                 print(f"{self.script.name} stderr:\n{err[-4000:]}")
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
@@ -202,9 +205,15 @@ class FaultProxy(LocalServer):
 
 
 class FastSink(LocalServer):
-    """tests/esserver/fastsink.py: the benchmark's counting sink."""
+    """tests/esserver/fastsink.c, built into the build tree (ES_BUILD_DIR,
+    else build/): the benchmark's counting sink."""
 
-    script = ESSERVER / "fastsink.py"
+    script = pathlib.Path(os.environ.get("ES_BUILD_DIR", ROOT / "build")) / "tests" / "fastsink"
+
+    def command(self):
+        if not os.access(self.script, os.X_OK):
+            raise RuntimeError(f"{self.script} missing: build first (scripts/build)")
+        return [str(self.script)]
 
     def stats(self):
         return self.request("GET", "/_sink/stats")[1]

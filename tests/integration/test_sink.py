@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The benchmark's counting sink (tests/esserver/fastsink.py) takes what the
+"""The benchmark's counting sink (tests/esserver/fastsink.c) takes what the
 exporter sends as a real node would: it is detected as Elasticsearch 8, and
 every frame is indexed, plain or gzip, so scripts/bench measures delivery."""
 
