@@ -143,3 +143,41 @@ def test_store_keeps_created_documents(tmp_path):
         assert status == 200 and body["errors"] is True
         kept = (tmp_path / "s-store.ndjson").read_bytes().splitlines()
     assert kept == [b'a\t{"x": 1}', b'b\t{"y":"\\t"}']
+
+
+def test_chunked_and_deflate_bodies(sink):
+    """Bodies as curl and other clients send them: chunked, deflate (zlib)."""
+    import http.client
+    import zlib
+    body = ndjson(*create("s-chunk", "1"), *create("s-chunk", "2"))
+    conn = http.client.HTTPConnection("127.0.0.1", sink.port, timeout=10)
+    conn.putrequest("POST", "/_bulk")
+    conn.putheader("Content-Type", "application/x-ndjson")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    for i in range(0, len(body), 7):
+        conn.send(b"%x\r\n%s\r\n" % (len(body[i:i + 7]), body[i:i + 7]))
+    conn.send(b"0\r\n\r\n")
+    answer = json.loads(conn.getresponse().read())
+    assert [i["create"]["status"] for i in answer["items"]] == [201, 201]
+    conn.close()
+    raw = raw_bulk(sink, zlib.compress(ndjson(*create("s-chunk", "3"))), {**NDJSON, "Content-Encoding": "deflate"})
+    assert json.loads(raw)["items"][0]["create"]["_id"] == "3"
+
+
+def test_names_that_need_escaping(sink):
+    """Action lines that are not the exporter's are parsed as JSON; names
+    come back as JSON strings, a numeric _id as its digits."""
+    status, body = sink.request("POST", "/_bulk", ndjson({"create": {"_index": 's-"é', "_id": "a\tb"}}, {},
+                                                         {"index": {"_index": "s-num", "_id": 7}}, {}), NDJSON)
+    assert status == 200
+    assert body["items"][0]["create"]["_index"] == 's-"é' and body["items"][0]["create"]["_id"] == "a\tb"
+    assert body["items"][1]["index"]["_id"] == "7"
+
+
+def test_head_and_unknown_paths(sink):
+    req = urllib.request.Request(sink.url + "/", method="HEAD")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200 and int(resp.headers["Content-Length"]) > 0 and resp.read() == b""
+    status, body = sink.request("GET", "/nothing/here?x=1")
+    assert status == 400 and body["error"] == "no handler found for uri [/nothing/here?x=1] and method [GET]"
