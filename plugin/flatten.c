@@ -312,11 +312,14 @@ static int32_t triage(es_flattener *f, const header_field_info *hf)
      * them from the packet's columns, once. */
     if (f->columns && (strcmp(hf->abbrev, ES_COL_INFO) == 0 || strcmp(hf->abbrev, ES_COL_PROTOCOL) == 0))
         return K_SKIP;
-    if (hf->type == FT_ABSOLUTE_TIME && (strcmp(hf->abbrev, "frame.time") == 0 ||
-                                         strcmp(hf->abbrev, "frame.time_utc") == 0 ||
-                                         strcmp(hf->abbrev, "frame.time_epoch") == 0)) {
+    if ((hf->type == FT_ABSOLUTE_TIME && (strcmp(hf->abbrev, "frame.time") == 0 ||
+                                          strcmp(hf->abbrev, "frame.time_utc") == 0)) ||
+        strcmp(hf->abbrev, "frame.time_epoch") == 0) {
         /* The frame's arrival time (in any of its displays) is @timestamp
-         * already: the name is mapped as an alias of it. */
+         * already: the name is mapped as an alias of it.  frame.time_epoch
+         * too where it is a relative time (before 4.2): one index takes
+         * documents of every version, and a number written into the alias
+         * another version mapped would be refused. */
         char *alias = g_strdup(hf->abbrev);
         if (f->style == ES_NAMES_UNDERSCORE)
             g_strdelimit(alias, ".", '_');

@@ -107,7 +107,7 @@ def fields_table(tshark, capture, fields=FIELDS):
 
 
 # Fields the exporter maps as aliases of @timestamp instead of sending them
-# (Wireshark 4.2+ types frame.time_epoch as an absolute time).
+# (frame.time_epoch too on 4.0, where it is a relative time).
 TIME_ALIASES = {"frame.time", "frame.time_utc", "frame.time_epoch"}
 
 

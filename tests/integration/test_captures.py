@@ -75,7 +75,10 @@ def test_capture_to_ndjson(capture, sink, tshark, workdir):
     for action, doc in pairs:
         assert action["_id"].endswith(f"-{doc['frame.number']}")
         assert action["_index"].startswith("packets-")
-        assert "@timestamp" in doc or doc.get("frame.time_epoch", 0) < 0
+        assert "@timestamp" in doc
+        # An alias of @timestamp on every Wireshark (4.0 types it as a
+        # relative time): an index shared by versions maps it one way.
+        assert "frame.time_epoch" not in doc
     if frames and sink == "file":
         problems = compare_fields(fields_table(tshark, capture, FIELDS), by_frame)
         assert not problems, "\n".join(problems[:30])

@@ -232,8 +232,8 @@ static void test_types(void)
     run_clear(&r);
 }
 
-/* frame.number and frame.cap_len are the exporter's metadata, frame.time is
- * @timestamp (an alias in the schema), the default es.exclude leaves out the
+/* frame.number and frame.cap_len are the exporter's metadata, frame.time and
+ * frame.time_epoch are @timestamp (aliases in the schema), the default es.exclude leaves out the
  * viewer's state. */
 static void test_metadata_fields(void)
 {
@@ -246,10 +246,13 @@ static void test_metadata_fields(void)
     add_uint(&fr, t, "frame.number", 0, 0, 7);
     add_uint(&fr, t, "frame.cap_len", 0, 0, 64);
     proto_tree_add_time(t, hf_id("frame.time"), fr.tvb, 0, 0, &when);
+    /* a relative time before Wireshark 4.2, an absolute time after */
+    proto_tree_add_time(t, hf_id("frame.time_epoch"), fr.tvb, 0, 0, &when);
     proto_tree_add_boolean(t, hf_id("frame.marked"), fr.tvb, 0, 0, 1);
     add_uint(&fr, t, "frame.len", 0, 0, 64);
     assert_doc(&r, &fr, "{\"frame.len\":64}");
     assert_type(&r, "frame.time", "alias");
+    assert_type(&r, "frame.time_epoch", "alias");
     assert_type(&r, "frame.number", NULL);
     assert_type(&r, "frame.marked", NULL);
     frame_clear(&fr);
