@@ -596,8 +596,10 @@ static gpointer accept_loop(gpointer data)
     listener *l = data;
     for (;;) {
         int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0) {
+            g_usleep(10000); /* out of descriptors: do not spin */
             continue;
+        }
         connection *cn = g_new(connection, 1);
         *cn = (connection){l->sink, sh_conn_new(fd)};
         g_thread_unref(g_thread_new("connection", serve, cn));
