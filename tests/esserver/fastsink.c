@@ -32,6 +32,8 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "buf.h"
+#include "jsonw.h"
 #include "sinkhttp.h"
 
 typedef struct span {
@@ -68,27 +70,17 @@ static const char ROOT[] =
     "\"build_snapshot\":false,\"lucene_version\":\"9.12.2\",\"minimum_wire_compatibility_version\":\"7.17.0\","
     "\"minimum_index_compatibility_version\":\"7.0.0\"},\"tagline\":\"You Know, for Search\"}";
 
-/* text as a JSON string, as Python's json.dumps(ensure_ascii=False) writes it */
+/* text as a JSON string: jsonw's escaping (of valid UTF-8, what
+ * Python's json.dumps(ensure_ascii=False) writes, as the sink it replaced did) */
 static void append_quoted(GString *out, const char *text, size_t n)
 {
+    esbuf escaped;
+    esbuf_init(&escaped, n + 8, G_MAXSIZE / 2);
+    jw_escape_into(&escaped, text, n);
     g_string_append_c(out, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        const char *esc = ch == '"' ? "\\\"" : ch == '\\' ? "\\\\" :
-                                           ch == '\n'     ? "\\n" :
-                                           ch == '\r'     ? "\\r" :
-                                           ch == '\t'     ? "\\t" :
-                                           ch == '\b'     ? "\\b" :
-                                           ch == '\f'     ? "\\f" :
-                                                            NULL;
-        if (esc)
-            g_string_append(out, esc);
-        else if (ch < 0x20)
-            g_string_append_printf(out, "\\u%04x", ch);
-        else
-            g_string_append_c(out, (char)ch);
-    }
+    g_string_append_len(out, escaped.data, (gssize)escaped.len);
     g_string_append_c(out, '"');
+    esbuf_free(&escaped);
 }
 
 static void append_span(GString *out, span s)
@@ -134,7 +126,7 @@ static bool next_line(lines *ls, span *line)
 static bool blank(span line)
 {
     for (size_t i = 0; i < line.n; i++)
-        if (!strchr(" \t\r\n\v\f", line.p[i]) || !line.p[i])
+        if (!g_ascii_isspace(line.p[i]))
             return false;
     return true;
 }

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""HTTP plumbing shared by the fault proxy and the fast sink: a threaded
+"""The fault proxy's HTTP plumbing (the fast sink is C: fastsink.c): a threaded
 HTTP/1.1 server with keep-alive on a loopback port (or the first free one
 of a range), request bodies, Elasticsearch's error shape, bulk bodies split
 into items, and the command-line life cycle (port file, SIGTERM)."""

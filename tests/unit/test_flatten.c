@@ -233,8 +233,8 @@ static void test_types(void)
 }
 
 /* frame.number and frame.cap_len are the exporter's metadata, frame.time and
- * frame.time_epoch are @timestamp (aliases in the schema), the default es.exclude leaves out the
- * viewer's state. */
+ * frame.time_epoch are @timestamp (aliases in the schema), the default
+ * es.exclude leaves out the viewer's state. */
 static void test_metadata_fields(void)
 {
     nstime_t when = {1700000000, 0};
