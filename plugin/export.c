@@ -40,6 +40,14 @@ typedef struct ekey {
     size_t n;
 } ekey;
 
+/* The ECS members of one combination of layers, encoded. */
+typedef struct ecs_slot {
+    uint64_t key; /* top protocol id, transport and type, as write_ecs() packs them */
+    char *members;
+    size_t len;
+} ecs_slot;
+#define ECS_SLOTS_LOG2 5
+
 /* Everything that delivers documents; lives from the first frame to
  * shutdown or a change of settings. */
 typedef struct pipeline {
@@ -57,13 +65,18 @@ typedef struct pipeline {
     int64_t started_us;
     bool failed; /* could not start: frames are counted as dropped */
     /* metadata member names, encoded as JSON strings */
-    ekey k_capture, k_capture_id, k_host, k_frame, k_linktype, k_caplen, k_raw;
+    ekey k_timestamp, k_capture, k_capture_id, k_host, k_frame, k_linktype, k_caplen, k_raw;
     ekey k_net_type, k_net_transport, k_net_protocol, k_dataset; /* ECS; .s NULL when off */
     ekey k_col_info, k_col_protocol;                             /* es.columns; .s NULL when off */
     int proto_data, proto_ip, proto_ipv6, proto_transport[8];    /* ECS layers, -1 if absent */
+    ecs_slot ecs[1 << ECS_SLOTS_LOG2];
     /* index name of the last second seen */
     gint64 index_secs;
     char index[256];
+    /* encoded once per capture (and index name): the action line up to the
+     * frame number, and the members every document of the capture repeats */
+    esbuf action, constant;
+    unsigned encoded_for; /* exporter.capture_gen they were encoded for, 0: none */
     uint32_t num;             /* the frame's number: the original's in a split capture */
     nstime_t relative, delta; /* a split capture's frame times, for the flattener */
     es_frame_ref ref;         /* and the frame's map record */
@@ -80,6 +93,7 @@ static struct {
 
     /* the capture being read */
     bool capid_known;
+    unsigned capture_gen; /* counts identify_capture() */
     char capid[ES_CAPID_LEN + 1];
     char *source; /* file name or interfaces */
     /* frames exported from that capture: Wireshark re-runs taps on every
@@ -112,6 +126,7 @@ static ekey meta_key(pipeline *p, const char *name, es_map_class cls)
 
 static void pipeline_free_keys(pipeline *p)
 {
+    g_free(p->k_timestamp.s);
     g_free(p->k_capture.s);
     g_free(p->k_capture_id.s);
     g_free(p->k_host.s);
@@ -189,7 +204,7 @@ static bool start_delivery(pipeline *p, const es_settings *s, GError **err)
  * (es.protocols): the frame's identity and what es.raw holds. */
 static void add_meta_keys(pipeline *p, const es_settings *s)
 {
-    es_schema_add(p->schema, "@timestamp", ES_MAP_TIMESTAMP);
+    p->k_timestamp = member_key(p, "@timestamp", ES_MAP_TIMESTAMP);
     p->k_capture = meta_key(p, "capture", ES_MAP_KEYWORD);
     p->k_capture_id = meta_key(p, "capture_id", ES_MAP_KEYWORD);
     if (s->ecs) {
@@ -235,6 +250,8 @@ static pipeline *pipeline_start(const es_settings *s)
     /* New settings may mean a new destination: send every frame again. */
     g_byte_array_set_size(exporter.exported, 0);
     esbuf_init(&p->rec, 64 * 1024, MAX_ITEM);
+    esbuf_init(&p->action, 512, 4096);
+    esbuf_init(&p->constant, 512, 4096);
     if (!start_delivery(p, s, &err)) {
         es_export_fail(err->message);
         g_error_free(err);
@@ -293,6 +310,10 @@ static void pipeline_stop(pipeline *p)
     es_settings_clear(&p->settings);
     es_stats_clear(&p->stats);
     esbuf_free(&p->rec);
+    esbuf_free(&p->action);
+    esbuf_free(&p->constant);
+    for (size_t i = 0; i < G_N_ELEMENTS(p->ecs); i++)
+        g_free(p->ecs[i].members);
     pipeline_free_keys(p);
     g_free(p);
 }
@@ -345,6 +366,7 @@ static void identify_capture(const es_settings *s)
         es_capid_live(path, exporter.capid);
     g_free(path);
     exporter.capid_known = true;
+    exporter.capture_gen++;
 
     if (strcmp(exporter.capid, exporter.exported_capid) != 0) {
         g_byte_array_set_size(exporter.exported, 0);
@@ -373,32 +395,65 @@ static int linktype_of(int encap)
     return v ? GPOINTER_TO_INT(v) - 1 : -1;
 }
 
-static const char *index_for(pipeline *p, gint64 secs)
+/* {"create":{"_index":"INDEX","_id":"CAPID- : the action line up to the
+ * frame number. */
+static void encode_action(pipeline *p)
 {
-    if (secs != p->index_secs) {
-        if (!es_index_format(es_settings_target(&p->settings), secs, p->index, sizeof p->index))
-            es_index_format(es_settings_target(&p->settings), 0, p->index, sizeof p->index);
-        p->index_secs = secs;
-    }
-    return p->index;
+    esbuf *b = &p->action;
+    esbuf_truncate(b, 0);
+    esbuf_puts(b, "{\"create\":{\"_index\":\"");
+    jw_escape_into(b, p->index, strlen(p->index));
+    esbuf_puts(b, "\",\"_id\":\"");
+    esbuf_append(b, exporter.capid, ES_CAPID_LEN);
+    esbuf_putc(b, '-');
 }
 
-static void write_action(pipeline *p, jsonw *w, const packet_info *pinfo)
+/* The capture's name and id and the sensor's name, as members (the
+ * object's braces around them are left out when written). */
+static void encode_constant(pipeline *p)
 {
-    char id[ES_CAPID_LEN + 24];
-    memcpy(id, exporter.capid, ES_CAPID_LEN);
-    id[ES_CAPID_LEN] = '-';
-    size_t n = ES_CAPID_LEN + 1 + es_fmt_u64(id + ES_CAPID_LEN + 1, p->num);
-    const char *index = index_for(p, (gint64)pinfo->abs_ts.secs);
-    jw_begin_object(w);
-    jw_key(w, "create");
-    jw_begin_object(w);
-    jw_key(w, "_index");
-    jw_string(w, index, strlen(index));
-    jw_key(w, "_id");
-    jw_string(w, id, n);
-    jw_end_object(w);
-    jw_end_object(w);
+    jsonw w;
+    esbuf_truncate(&p->constant, 0);
+    jw_init(&w, &p->constant);
+    jw_begin_object(&w);
+    jw_key_encoded(&w, p->k_capture.s, p->k_capture.n);
+    jw_string(&w, exporter.source, strlen(exporter.source));
+    jw_key_encoded(&w, p->k_capture_id.s, p->k_capture_id.n);
+    jw_string(&w, exporter.capid, ES_CAPID_LEN);
+    jw_key_encoded(&w, p->k_host.s, p->k_host.n);
+    jw_string(&w, exporter.host, strlen(exporter.host));
+    jw_end_object(&w);
+}
+
+/* The frame's index (its name changes with the frame's day or month) and
+ * what is encoded for it and the capture, brought up to date. */
+static void index_for(pipeline *p, gint64 secs)
+{
+    bool new_capture = p->encoded_for != exporter.capture_gen;
+    if (secs == p->index_secs && !new_capture)
+        return;
+    char before[sizeof p->index];
+    g_strlcpy(before, p->index, sizeof before);
+    if (!es_index_format(es_settings_target(&p->settings), secs, p->index, sizeof p->index))
+        es_index_format(es_settings_target(&p->settings), 0, p->index, sizeof p->index);
+    p->index_secs = secs;
+    if (new_capture || strcmp(before, p->index) != 0)
+        encode_action(p);
+    if (new_capture)
+        encode_constant(p);
+    p->encoded_for = exporter.capture_gen;
+}
+
+static void write_action(pipeline *p, const packet_info *pinfo)
+{
+    index_for(p, (gint64)pinfo->abs_ts.secs);
+    esbuf *out = &p->rec;
+    if (!esbuf_reserve(out, p->action.len + 32))
+        return;
+    memcpy(out->data + out->len, p->action.data, p->action.len);
+    out->len += p->action.len;
+    out->len += es_fmt_u64(out->data + out->len, p->num);
+    esbuf_append(out, "\"}}\n", 4);
 }
 
 static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t *edt)
@@ -409,30 +464,21 @@ static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t
      * leaves only frame.time_relative */
     if (pinfo->abs_ts.secs >= 0 && pinfo->abs_ts.secs < 9200000000LL &&
         (n = es_rfc3339(ts, sizeof ts, &pinfo->abs_ts))) {
-        jw_key(w, "@timestamp");
+        jw_key_encoded(w, p->k_timestamp.s, p->k_timestamp.n);
         jw_string(w, ts, n);
     }
-    jw_key_encoded(w, p->k_capture.s, p->k_capture.n);
-    jw_string(w, exporter.source, strlen(exporter.source));
-    jw_key_encoded(w, p->k_capture_id.s, p->k_capture_id.n);
-    jw_string(w, exporter.capid, ES_CAPID_LEN);
-    jw_key_encoded(w, p->k_host.s, p->k_host.n);
-    jw_string(w, exporter.host, strlen(exporter.host));
-    jw_key_encoded(w, p->k_frame.s, p->k_frame.n);
-    jw_uint(w, p->num);
+    jw_members_encoded(w, p->constant.data + 1, p->constant.len - 2);
+    jw_member_uint(w, p->k_frame.s, p->k_frame.n, p->num);
 
     const wtap_rec *rec = pinfo->rec;
     if (rec && rec->rec_type == REC_TYPE_PACKET) {
         int lt = linktype_of(rec->rec_header.packet_header.pkt_encap);
-        if (lt >= 0) {
-            jw_key_encoded(w, p->k_linktype.s, p->k_linktype.n);
-            jw_uint(w, (uint64_t)lt);
-        }
+        if (lt >= 0)
+            jw_member_uint(w, p->k_linktype.s, p->k_linktype.n, (uint64_t)lt);
     }
     if (edt->tvb) {
         guint caplen = tvb_captured_length(edt->tvb);
-        jw_key_encoded(w, p->k_caplen.s, p->k_caplen.n);
-        jw_uint(w, caplen);
+        jw_member_uint(w, p->k_caplen.s, p->k_caplen.n, caplen);
         if (p->settings.raw) {
             jw_key_encoded(w, p->k_raw.s, p->k_raw.n);
             jw_base64(w, tvb_get_ptr(edt->tvb, 0, (gint)caplen), caplen);
@@ -440,41 +486,67 @@ static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t
     }
 }
 
-/* ECS network.type, network.transport and network.protocol (the highest
- * layer) from the frame's protocol layers. */
+/* The ECS members for a frame's layers: network.type, .transport and
+ * .protocol (the highest layer), and event.dataset, encoded into slot. */
+static void encode_ecs(pipeline *p, ecs_slot *slot, int type, int transport, int top)
+{
+    esbuf b;
+    jsonw w;
+    esbuf_init(&b, 256, 4096);
+    jw_init(&w, &b);
+    jw_begin_object(&w);
+    if (type >= 0) {
+        jw_key_encoded(&w, p->k_net_type.s, p->k_net_type.n);
+        jw_string(&w, type ? "ipv6" : "ipv4", 4);
+    }
+    if (transport >= 0) {
+        jw_key_encoded(&w, p->k_net_transport.s, p->k_net_transport.n);
+        jw_string(&w, ecs_transports[transport].ecs, strlen(ecs_transports[transport].ecs));
+    }
+    if (top >= 0) {
+        const char *name = proto_get_protocol_filter_name(top);
+        jw_key_encoded(&w, p->k_net_protocol.s, p->k_net_protocol.n);
+        jw_string(&w, name, strlen(name));
+    }
+    if (p->k_dataset.s) {
+        jw_key_encoded(&w, p->k_dataset.s, p->k_dataset.n);
+        jw_string(&w, ES_DATASET, strlen(ES_DATASET));
+    }
+    jw_end_object(&w);
+    g_free(slot->members);
+    slot->len = b.len - 2; /* without the braces */
+    slot->members = g_memdup2(b.data + 1, slot->len + 1);
+    esbuf_free(&b);
+}
+
+/* ECS network.type, network.transport and network.protocol from the
+ * frame's protocol layers; the members of each combination are encoded
+ * once (a small cache: most captures have a handful). */
 static void write_ecs(pipeline *p, jsonw *w, packet_info *pinfo)
 {
     G_STATIC_ASSERT(G_N_ELEMENTS(ecs_transports) == G_N_ELEMENTS(p->proto_transport));
-    const char *type = NULL, *transport = NULL, *top = NULL;
+    int type = -1, transport = -1, top = -1;
     for (wmem_list_frame_t *l = pinfo->layers ? wmem_list_head(pinfo->layers) : NULL; l;
          l = wmem_list_frame_next(l)) {
         int id = GPOINTER_TO_INT(wmem_list_frame_data(l));
         const char *name = id == p->proto_data ? NULL : proto_get_protocol_filter_name(id);
         if (!name || (name[0] == '_' && strncmp(name, "_ws.", 4) == 0))
             continue;
-        top = name;
-        if (!type && (id == p->proto_ip || id == p->proto_ipv6))
-            type = id == p->proto_ipv6 ? "ipv6" : "ipv4";
-        for (size_t i = 0; !transport && i < G_N_ELEMENTS(ecs_transports); i++)
+        top = id;
+        if (type < 0 && (id == p->proto_ip || id == p->proto_ipv6))
+            type = id == p->proto_ipv6;
+        for (int i = 0; transport < 0 && i < (int)G_N_ELEMENTS(ecs_transports); i++)
             if (id == p->proto_transport[i])
-                transport = ecs_transports[i].ecs;
+                transport = i;
     }
-    if (type) {
-        jw_key_encoded(w, p->k_net_type.s, p->k_net_type.n);
-        jw_string(w, type, 4);
+    uint64_t key = (uint64_t)(uint32_t)top << 16 | (uint64_t)(uint8_t)transport << 8 | (uint8_t)type;
+    ecs_slot *slot = &p->ecs[(key * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - ECS_SLOTS_LOG2)];
+    if (!slot->members || slot->key != key) {
+        encode_ecs(p, slot, type, transport, top);
+        slot->key = key;
     }
-    if (transport) {
-        jw_key_encoded(w, p->k_net_transport.s, p->k_net_transport.n);
-        jw_string(w, transport, strlen(transport));
-    }
-    if (top) {
-        jw_key_encoded(w, p->k_net_protocol.s, p->k_net_protocol.n);
-        jw_string(w, top, strlen(top));
-    }
-    if (p->k_dataset.s) {
-        jw_key_encoded(w, p->k_dataset.s, p->k_dataset.n);
-        jw_string(w, ES_DATASET, strlen(ES_DATASET));
-    }
+    if (slot->len)
+        jw_members_encoded(w, slot->members, slot->len);
 }
 
 /* The summary line's Protocol and Info columns, as dissectors set them
@@ -499,9 +571,7 @@ static bool write_item(pipeline *p, packet_info *pinfo, epan_dissect_t *edt)
 {
     jsonw w;
     esbuf_truncate(&p->rec, 0);
-    jw_init(&w, &p->rec);
-    write_action(p, &w, pinfo);
-    esbuf_putc(&p->rec, '\n');
+    write_action(p, pinfo);
     jw_init(&w, &p->rec);
     jw_begin_object(&w);
     write_meta(p, &w, pinfo, edt);

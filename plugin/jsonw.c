@@ -169,6 +169,14 @@ void jw_key_encoded(jsonw *w, const char *encoded, size_t len)
     w->out->len = (size_t)(p - w->out->data);
 }
 
+void jw_members_encoded(jsonw *w, const char *members, size_t len)
+{
+    if (!key_prefix(w))
+        return;
+    esbuf_append(w->out, members, len);
+    w->state[w->depth] = ST_OBJ;
+}
+
 void jw_member_uint(jsonw *w, const char *encoded, size_t len, uint64_t v)
 {
     char *p = member_start(w, encoded, len, 21, ST_OBJ);

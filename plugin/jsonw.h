@@ -55,6 +55,11 @@ void jw_key(jsonw *w, const char *name);
  * no colon), e.g. precomputed once per field. */
 void jw_key_encoded(jsonw *w, const char *encoded, size_t len);
 
+/* Complete members already encoded by another writer ("a":1,"b":"x": no
+ * leading or trailing comma), written as the next members of the object:
+ * members every document repeats, encoded once. */
+void jw_members_encoded(jsonw *w, const char *members, size_t len);
+
 /* A whole member, encoded key and number or boolean, in one call: the
  * commonest members of a document, without a call per token. */
 void jw_member_uint(jsonw *w, const char *encoded, size_t len, uint64_t v);

@@ -268,6 +268,35 @@ static void test_limit(void)
     esbuf_free(&f.out);
 }
 
+/* Pre-encoded members go where the next member would, comma or not. */
+static void test_members_encoded(void)
+{
+    fixture f;
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_members_encoded(&f.w, "\"a\":1,\"b\":\"x\"", 13);
+    jw_member_uint(&f.w, "\"c\"", 3, 2);
+    jw_members_encoded(&f.w, "\"d\":true", 8);
+    jw_end_object(&f.w);
+    g_assert_true(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==, "{\"a\":1,\"b\":\"x\",\"c\":2,\"d\":true}");
+    esbuf_free(&f.out);
+    /* in an array, or after a key, they are misuse and write nothing */
+    setup(&f, 1 << 10);
+    jw_begin_array(&f.w);
+    jw_members_encoded(&f.w, "\"a\":1", 5);
+    g_assert_false(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==, "[");
+    esbuf_free(&f.out);
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_key(&f.w, "k");
+    jw_members_encoded(&f.w, "\"a\":1", 5);
+    g_assert_false(jw_finish(&f.w));
+    g_assert_cmpstr(f.out.data, ==, "{\"k\":");
+    esbuf_free(&f.out);
+}
+
 static void test_rollback(void)
 {
     fixture f;
@@ -375,6 +404,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jsonw/depth", test_depth);
     g_test_add_func("/jsonw/limit", test_limit);
     g_test_add_func("/jsonw/members", test_members);
+    g_test_add_func("/jsonw/members-encoded", test_members_encoded);
     g_test_add_func("/jsonw/rollback", test_rollback);
     g_test_add_func("/buf/fmt-u64", test_fmt_u64);
     return g_test_run();
