@@ -76,7 +76,7 @@ typedef struct pipeline {
     /* encoded once per capture (and index name): the action line up to the
      * frame number, and the members every document of the capture repeats */
     esbuf action, constant;
-    unsigned encoded_for; /* exporter.capture_gen they were encoded for, 0: none */
+    unsigned encoded_for;     /* exporter.capture_gen they were encoded for, 0: none */
     uint32_t num;             /* the frame's number: the original's in a split capture */
     nstime_t relative, delta; /* a split capture's frame times, for the flattener */
     es_frame_ref ref;         /* and the frame's map record */
