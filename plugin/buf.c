@@ -40,14 +40,15 @@ bool esbuf_grow(esbuf *b, size_t n)
     return true;
 }
 
+static const char pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 /* Writes the digits straight into out, two at a time from the last: the
  * length first, by comparisons (most values in a packet are small). */
 size_t es_fmt_u64(char *out, uint64_t v)
 {
-    static const char pairs[] =
-        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-        "8081828384858687888990919293949596979899";
     if (v < 10) {
         out[0] = (char)('0' + v);
         return 1;
@@ -66,5 +67,19 @@ size_t es_fmt_u64(char *out, uint64_t v)
         memcpy(o - 2, pairs + 2 * v, 2);
     else
         o[-1] = (char)('0' + v);
+    return n;
+}
+
+size_t es_fmt_nanos(char *out, uint32_t nanos)
+{
+    uint32_t v = nanos % 1000000000u;
+    for (int i = 7; i >= 1; i -= 2) {
+        memcpy(out + i, pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    out[0] = (char)('0' + v);
+    size_t n = 9;
+    while (n > 1 && out[n - 1] == '0')
+        n--;
     return n;
 }

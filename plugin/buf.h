@@ -75,5 +75,9 @@ static inline void esbuf_truncate(esbuf *b, size_t len)
 /* Decimal text of v; returns the number of characters written to out (which
  * must hold 21 bytes). */
 size_t es_fmt_u64(char *out, uint64_t v);
+/* The digits of nanos / 1e9 after the point, the shortest exact form but
+ * at least one (500000000: "5", 0: "0", 1: "000000001"); writes 9 bytes
+ * into out, no NUL, returns how many are the fraction. */
+size_t es_fmt_nanos(char *out, uint32_t nanos);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "jsonw.h"
 
+#include <glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,24 +268,44 @@ void jw_escape_into(esbuf *out, const char *s, size_t len)
     esbuf_append(out, run, (size_t)(p - run));
 }
 
-/* Bytes at the start of s that go into a JSON string as they are: printable
- * ASCII but '"' and '\\'.  Eight at a time: a word with a byte below 0x20,
- * from 0x80 or equal to '"' or '\\' (x ^ c has a zero byte) leaves a high bit
- * set; most strings are all plain. */
-static size_t plain_prefix(const char *s, size_t len)
+/* Whether a byte of the word x goes into a JSON string escaped: below
+ * 0x20, from 0x80, '"' or '\\' (x ^ c has a zero byte) leave a high bit
+ * set.  A false alarm only sends the bytes to the careful path. */
+static inline bool word_needs_escape(uint64_t x)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (((x - ones * 0x20) | x | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) != 0;
+}
+
+static inline bool byte_is_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* Copies to dst the bytes at the start of s that go into a JSON string as
+ * they are (printable ASCII but '"' and '\\'), eight at a time, the last
+ * eight of a string of eight or more overlapping the ones before; returns
+ * how many.  Most strings are all plain. */
+static size_t copy_plain(char *dst, const char *s, size_t len)
+{
+    uint64_t x;
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {
-        uint64_t x, q, b;
         memcpy(&x, s + i, 8);
-        q = x ^ (ones * '"');
-        b = x ^ (ones * '\\');
-        if (((x - ones * 0x20) | x | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+        if (word_needs_escape(x))
             break;
+        memcpy(dst + i, &x, 8);
     }
-    while (i < len && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
-        i++;
+    if (i + 8 > len && len >= 8) {
+        memcpy(&x, s + len - 8, 8);
+        if (!word_needs_escape(x)) {
+            memcpy(dst + len - 8, &x, 8);
+            return len;
+        }
+    }
+    for (; i < len && byte_is_plain((unsigned char)s[i]); i++)
+        dst[i] = s[i];
     return i;
 }
 
@@ -294,13 +315,17 @@ void jw_string(jsonw *w, const char *s, size_t len)
 {
     if (!value_prefix(w) || !esbuf_reserve(w->out, len + 2))
         return;
-    size_t plain = plain_prefix(s, len);
     char *p = w->out->data + w->out->len;
     *p++ = '"';
-    memcpy(p, s, plain);
+    size_t plain = copy_plain(p, s, len);
+    if (plain == len) {
+        p[len] = '"';
+        p[len + 1] = '\0';
+        w->out->len += len + 2;
+        return;
+    }
     w->out->len += plain + 1;
-    if (plain < len)
-        jw_escape_into(w->out, s + plain, len - plain);
+    jw_escape_into(w->out, s + plain, len - plain);
     esbuf_putc(w->out, '"');
 }
 
@@ -352,17 +377,8 @@ void jw_fixed9(jsonw *w, bool negative, uint64_t whole, uint32_t nanos)
     p += es_fmt_u64(p, whole);
     /* Shortest exact form, always with a '.' so it is never taken for an
      * integer: 0.5 rather than 0.500000000, 3.0 rather than 3.000000000. */
-    int digits = 9;
-    while (digits > 1 && nanos % 10 == 0) {
-        nanos /= 10;
-        digits--;
-    }
     *p++ = '.';
-    for (int i = digits - 1; i >= 0; i--) {
-        p[i] = (char)('0' + nanos % 10);
-        nanos /= 10;
-    }
-    p += digits;
+    p += es_fmt_nanos(p, nanos);
     w->out->len = (size_t)(p - w->out->data);
     w->out->data[w->out->len] = '\0';
 }
@@ -385,21 +401,34 @@ void jw_null(jsonw *w)
         esbuf_append(w->out, "null", 4);
 }
 
+/* Two base64 digits for each 12 bits, built once: a group of three bytes
+ * is two lookups. */
+static const uint16_t *base64_pairs(void)
+{
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static uint16_t pairs[4096];
+    static gsize built;
+    if (g_once_init_enter(&built)) {
+        for (unsigned i = 0; i < 4096; i++)
+            memcpy(&pairs[i], (const char[2]){digits[i >> 6], digits[i & 63]}, 2);
+        g_once_init_leave(&built, 1);
+    }
+    return pairs;
+}
+
 void jw_base64(jsonw *w, const uint8_t *p, size_t len)
 {
-    static const char tbl[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     if (!value_prefix(w) || !esbuf_reserve(w->out, (len + 2) / 3 * 4 + 2))
         return;
+    const uint16_t *pairs = base64_pairs();
     char *o = w->out->data + w->out->len;
     *o++ = '"';
     size_t i = 0;
-    for (; i + 3 <= len; i += 3) {
+    for (; i + 3 <= len; i += 3, o += 4) {
         uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        *o++ = tbl[v >> 18];
-        *o++ = tbl[(v >> 12) & 63];
-        *o++ = tbl[(v >> 6) & 63];
-        *o++ = tbl[v & 63];
+        memcpy(o, &pairs[v >> 12], 2);
+        memcpy(o + 2, &pairs[v & 4095], 2);
     }
     if (i < len) {
         uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);

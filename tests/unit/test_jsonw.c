@@ -93,13 +93,16 @@ static void test_numbers(void)
     jw_fixed9(&f.w, true, 0, 500000000);
     jw_fixed9(&f.w, false, 7, 0);
     jw_fixed9(&f.w, false, 0, 1);
+    jw_fixed9(&f.w, false, 1, 999999999);
+    jw_fixed9(&f.w, false, 2, 100000000);
+    jw_fixed9(&f.w, false, 3, 10);
     jw_bool(&f.w, true);
     jw_null(&f.w);
     jw_end_array(&f.w);
     g_assert_true(jw_finish(&f.w));
     g_assert_cmpstr(f.out.data, ==,
                     "[0,18446744073709551615,-9223372036854775808,-1,1.0,0.1,1e+300,null,null,"
-                    "12.000000345,-0.5,7.0,0.000000001,true,null]");
+                    "12.000000345,-0.5,7.0,0.000000001,1.999999999,2.1,3.00000001,true,null]");
     esbuf_free(&f.out);
 }
 
@@ -152,6 +155,25 @@ static void test_base64_lengths(void)
         jw_base64(&f.w, (const uint8_t *)"abcd", n);
         g_assert_true(jw_finish(&f.w));
         g_assert_cmpstr(f.out.data, ==, expect[n]);
+        esbuf_free(&f.out);
+    }
+}
+
+/* Every byte value in every position of a group, against GLib's encoder. */
+static void test_base64_glib(void)
+{
+    uint8_t bytes[300];
+    for (size_t i = 0; i < sizeof bytes; i++)
+        bytes[i] = (uint8_t)(i * 7 + i / 256);
+    for (size_t len = 0; len <= sizeof bytes; len += len < 16 ? 1 : 37) {
+        fixture f;
+        setup(&f, 1024);
+        jw_base64(&f.w, bytes, len);
+        g_assert_true(jw_finish(&f.w));
+        gchar *want = g_base64_encode(bytes, len);
+        g_assert_cmpuint(f.out.len, ==, strlen(want) + 2);
+        g_assert_cmpmem(f.out.data + 1, f.out.len - 2, want, strlen(want));
+        g_free(want);
         esbuf_free(&f.out);
     }
 }
@@ -400,6 +422,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jsonw/double-roundtrip", test_double_roundtrip);
     g_test_add_func("/jsonw/object", test_object);
     g_test_add_func("/jsonw/base64", test_base64_lengths);
+    g_test_add_func("/jsonw/base64-glib", test_base64_glib);
     g_test_add_func("/jsonw/misuse", test_misuse);
     g_test_add_func("/jsonw/depth", test_depth);
     g_test_add_func("/jsonw/limit", test_limit);
