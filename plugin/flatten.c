@@ -346,7 +346,7 @@ static int32_t triage(es_flattener *f, const header_field_info *hf)
 #define FT_INTEGER_SET                                                                            \
     (FT_SIGNED_SET | FT_BIT(FT_CHAR) | FT_BIT(FT_UINT8) | FT_BIT(FT_UINT16) | FT_BIT(FT_UINT24) | \
      FT_BIT(FT_UINT32) | FT_BIT(FT_UINT40) | FT_BIT(FT_UINT48) | FT_BIT(FT_UINT56) | FT_BIT(FT_UINT64))
-/* Read with fvalue_get_uinteger(). */
+/* Read with es_fv_uint32(). */
 #define FT_UINT32_SET                                                                                 \
     (FT_BIT(FT_CHAR) | FT_BIT(FT_UINT8) | FT_BIT(FT_UINT16) | FT_BIT(FT_UINT24) | FT_BIT(FT_UINT32) | \
      FT_BIT(FT_FRAMENUM) | FT_BIT(FT_IPXNET))
@@ -377,8 +377,8 @@ static bool is_integer(enum ftenum t)
 static uint64_t integer_bits(fvalue_t *fv, enum ftenum t)
 {
     if (is_64(t))
-        return is_signed(t) ? (uint64_t)fvalue_get_sinteger64(fv) : fvalue_get_uinteger64(fv);
-    return is_signed(t) ? (uint64_t)(uint32_t)fvalue_get_sinteger(fv) : fvalue_get_uinteger(fv);
+        return is_signed(t) ? (uint64_t)fvalue_get_sinteger64(fv) : es_fv_uint64(fv);
+    return is_signed(t) ? (uint64_t)(uint32_t)fvalue_get_sinteger(fv) : es_fv_uint32(fv);
 }
 
 /* Whether Wireshark shows hf's values by name: an integer with value,
@@ -589,7 +589,7 @@ static bool same_value(field_info *a, field_info *b)
     switch (t) {
     case FT_BOOLEAN:
     case FT_EUI64:
-        return fvalue_get_uinteger64(x) == fvalue_get_uinteger64(y);
+        return es_fv_uint64(x) == es_fv_uint64(y);
     case FT_IPv4:
         return es_fv_ipv4(x) == es_fv_ipv4(y);
     case FT_IPv6:
@@ -801,7 +801,7 @@ static void write_integer(es_flattener *f, jsonw *w, value_kind kind, fvalue_t *
 {
     switch (t) {
     case FT_BOOLEAN: {
-        bool b = fvalue_get_uinteger64(fv) != 0;
+        bool b = es_fv_uint64(fv) != 0;
         if (kind == KIND_NATIVE)
             jw_bool(w, b);
         else
@@ -812,7 +812,7 @@ static void write_integer(es_flattener *f, jsonw *w, value_kind kind, fvalue_t *
     case FT_UINT48:
     case FT_UINT56:
     case FT_UINT64:
-        write_u64(f, w, kind, fvalue_get_uinteger64(fv));
+        write_u64(f, w, kind, es_fv_uint64(fv));
         return;
     case FT_INT8:
     case FT_INT16:
@@ -827,7 +827,7 @@ static void write_integer(es_flattener *f, jsonw *w, value_kind kind, fvalue_t *
         write_i64(f, w, kind, fvalue_get_sinteger64(fv));
         return;
     default: /* FT_CHAR, FT_UINT8..32, FT_FRAMENUM, FT_IPXNET */
-        write_u64(f, w, kind, fvalue_get_uinteger(fv));
+        write_u64(f, w, kind, es_fv_uint32(fv));
         return;
     }
 }
@@ -861,7 +861,7 @@ static bool split_value(es_flattener *f, jsonw *w, value_kind kind, const field_
     const header_field_info *hf = fi->hfinfo;
     es_frame_ref ref;
     if (hf->type == FT_FRAMENUM) {
-        uint32_t n = fvalue_get_uinteger(ES_FI_FV((field_info *)fi));
+        uint32_t n = es_fv_uint32(ES_FI_FV((field_info *)fi));
         *written = n == 0 || es_frame_map_get(f->map, n, &ref, NULL);
         if (*written)
             write_u64(f, w, kind, n ? ref.number : 0);
@@ -869,7 +869,7 @@ static bool split_value(es_flattener *f, jsonw *w, value_kind kind, const field_
     }
     int stream = hf->type == FT_UINT32 ? stream_kind(f, hf->id) : -1;
     if (stream >= 0) {
-        uint32_t local = fvalue_get_uinteger(ES_FI_FV((field_info *)fi));
+        uint32_t local = es_fv_uint32(ES_FI_FV((field_info *)fi));
         write_u64(f, w, kind, es_frame_map_stream(f->map, (es_stream_kind)stream, local, f->ref));
         *written = true;
         return true;
@@ -930,7 +930,7 @@ static bool write_address(es_flattener *f, jsonw *w, fvalue_t *fv, enum ftenum t
         write_mac(w, p, MIN(n, 8));
         return true;
     default: { /* FT_EUI64 */
-        uint64_t v = fvalue_get_uinteger64(fv);
+        uint64_t v = es_fv_uint64(fv);
         for (int i = 0; i < 8; i++)
             b[i] = (uint8_t)(v >> (56 - 8 * i));
         write_mac(w, b, 8);
@@ -1024,9 +1024,9 @@ static inline bool write_scalar_member(es_flattener *f, jsonw *w, const key *k, 
     if (k->kind != KIND_NATIVE || G_UNLIKELY(f->map != NULL))
         return false;
     if (t == FT_BOOLEAN)
-        jw_member_bool(w, k->encoded, k->len, fvalue_get_uinteger64(ES_FI_FV(fi)) != 0);
+        jw_member_bool(w, k->encoded, k->len, es_fv_uint64(ES_FI_FV(fi)) != 0);
     else if (in_set(t, FT_UINT32_SET))
-        jw_member_uint(w, k->encoded, k->len, fvalue_get_uinteger(ES_FI_FV(fi)));
+        jw_member_uint(w, k->encoded, k->len, es_fv_uint32(ES_FI_FV(fi)));
     else
         return false;
     return true;
