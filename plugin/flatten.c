@@ -688,12 +688,14 @@ static bool learn_copies(es_flattener *f)
     bool learned = false;
     for (guint i = 0; i < n; i++) {
         int32_t target = (int32_t)(uint32_t)c[i].pair;
+        key *ks = &g_array_index(f->keys, key, (guint)(c[i].pair >> 32));
+        if (ks->refused_to == target) /* refused for good, and again each frame */
+            continue;
         bool several = false;
         for (guint j = 0; j < n && !several; j++)
             several = (int32_t)(uint32_t)c[j].pair == target && c[j].pair >> 32 != c[i].pair >> 32;
         if (!several)
             continue;
-        key *ks = &g_array_index(f->keys, key, (guint)(c[i].pair >> 32));
         key *kt = &g_array_index(f->keys, key, (guint)target);
         /* Elasticsearch copies one level only, into a field of the same type. */
         if (ks->copy_target || kt->copy_source || ks->cls != kt->cls || ks->kind != kt->kind ||
