@@ -228,6 +228,16 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+/* Whether a byte of the word x goes into a JSON string escaped: below
+ * 0x20, from 0x80, '"' or '\\' (x ^ c has a zero byte) leave a high bit
+ * set.  A false alarm only sends the bytes to the careful path. */
+static inline bool word_needs_escape(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (((x - ones * 0x20) | x | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) != 0;
+}
+
 void jw_escape_into(esbuf *out, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
@@ -236,7 +246,13 @@ void jw_escape_into(esbuf *out, const char *s, size_t len)
     while (p < end) {
         unsigned char c = *p;
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            p++;
+            /* the plain run after an escape or a multibyte character (an
+             * Info column's arrow) a word at a time */
+            uint64_t x;
+            if (end - p >= 8 && (memcpy(&x, p, 8), !word_needs_escape(x)))
+                p += 8;
+            else
+                p++;
             continue;
         }
         if (c >= 0x80) {
@@ -266,16 +282,6 @@ void jw_escape_into(esbuf *out, const char *s, size_t len)
         run = ++p;
     }
     esbuf_append(out, run, (size_t)(p - run));
-}
-
-/* Whether a byte of the word x goes into a JSON string escaped: below
- * 0x20, from 0x80, '"' or '\\' (x ^ c has a zero byte) leave a high bit
- * set.  A false alarm only sends the bytes to the careful path. */
-static inline bool word_needs_escape(uint64_t x)
-{
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-    return (((x - ones * 0x20) | x | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) != 0;
 }
 
 static inline bool byte_is_plain(unsigned char c)
