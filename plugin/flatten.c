@@ -25,6 +25,16 @@
 typedef enum { KIND_NATIVE,
                KIND_STRING } value_kind;
 
+/* The value names member last written for a key's single value, encoded
+ * (a field mostly repeats its value from frame to frame: ip.proto.name). */
+typedef struct name_memo {
+    const header_field_info *hf; /* NULL: none yet */
+    const void *strings;         /* hf's names when it was encoded */
+    uint64_t value;
+    char *member; /* "FIELD.name":"Name", NULL if the value has no name */
+    size_t len;
+} name_memo;
+
 typedef struct key {
     char *encoded; /* "name" as a JSON string, quotes included */
     size_t len;
@@ -38,6 +48,7 @@ typedef struct key {
     int32_t copied_to;  /* last copy target registered, or -1 */
     int32_t name_key;   /* key of its value names (FIELD.name), or -1 */
     int32_t refused_to; /* last copy target refused for good, or -1 */
+    name_memo memo;     /* when name_key >= 0 */
 } key;
 
 typedef struct entry {
@@ -185,6 +196,7 @@ void es_flattener_free(es_flattener *f)
         key *k = &g_array_index(f->keys, key, i);
         g_free(k->encoded);
         g_free((char *)k->name);
+        g_free(k->memo.member);
     }
     g_array_free(f->keys, TRUE);
     g_hash_table_destroy(f->key_by_name);
@@ -411,6 +423,7 @@ static int32_t add_key(es_flattener *f, const char *abbrev, char *name, value_ki
     k.copied_to = -1;
     k.name_key = -1;
     k.refused_to = -1;
+    memset(&k.memo, 0, sizeof k.memo);
     es_schema_add(f->schema, name, cls);
     for (size_t i = 0; f->ecs && abbrev && i < G_N_ELEMENTS(ecs_copies); i++) {
         if (strcmp(abbrev, ecs_copies[i].field) == 0 && kind == KIND_NATIVE &&
@@ -1053,10 +1066,47 @@ static const char *value_name(const field_info *fi)
     return try_val_to_str((guint32)v, hf->strings);
 }
 
+/* FIELD.name for a field that occurs once: the member encoded for its
+ * last value, or encoded now. */
+static void write_one_name(es_flattener *f, jsonw *w, key *k, const field_info *fi)
+{
+    const header_field_info *hf = fi->hfinfo;
+    uint64_t v = integer_bits(ES_FI_FV((field_info *)fi), hf->type);
+    name_memo *m = &k->memo;
+    if (m->hf != hf || m->strings != hf->strings || m->value != v) {
+        const key *nk = &g_array_index(f->keys, key, k->name_key);
+        const char *name = value_name(fi);
+        g_free(m->member);
+        m->member = NULL;
+        if (name) {
+            esbuf b;
+            jsonw mw;
+            esbuf_init(&b, 64, 4096);
+            jw_init(&mw, &b);
+            jw_begin_object(&mw);
+            jw_key_encoded(&mw, nk->encoded, nk->len);
+            jw_string(&mw, name, strlen(name));
+            jw_end_object(&mw);
+            m->len = b.len - 2; /* without the braces */
+            m->member = g_memdup2(b.data + 1, m->len + 1);
+            esbuf_free(&b);
+        }
+        m->hf = hf;
+        m->strings = hf->strings;
+        m->value = v;
+    }
+    if (m->member)
+        jw_members_encoded(w, m->member, m->len);
+}
+
 /* FIELD.name beside a field shown by name: one name, or the names of its
  * values that have one, in the same order. */
-static void write_names(es_flattener *f, jsonw *w, const key *k, int32_t first)
+static void write_names(es_flattener *f, jsonw *w, key *k, int32_t first)
 {
+    if (f->ent[first].next < 0) {
+        write_one_name(f, w, k, f->ent[first].fi);
+        return;
+    }
     const key *nk = &g_array_index(f->keys, key, k->name_key);
     jw_mark before;
     jw_save(w, &before);
@@ -1111,7 +1161,7 @@ void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)
         entry *e = &f->ent[i];
         if (f->head[e->key] != (int32_t)i)
             continue;
-        const key *k = &g_array_index(f->keys, key, e->key);
+        key *k = &g_array_index(f->keys, key, e->key);
         if (e->next < 0 && write_scalar_member(f, w, k, e->fi))
             goto names;
         jw_mark before;

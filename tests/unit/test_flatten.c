@@ -419,6 +419,27 @@ static void test_value_names(void)
     assert_rcodes(excluded, nxdomain, 1, "{\"dns.flags.rcode\":3}");
 }
 
+/* One run, frame after frame: each name is its own frame's value's (the
+ * last name is kept encoded), none where the value has none. */
+static void test_value_names_frames(void)
+{
+    static const guint32 values[] = {3, 3, 5, 12, 5, 3};
+    static const char *const want[] = {"No such name", "No such name", "Refused", NULL, "Refused",
+                                       "No such name"};
+    run r;
+    run_init(&r, ES_NAMES_DOTTED, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+        char *doc = rcode_doc(&r, &values[i], 1);
+        char *expect = want[i] ? g_strdup_printf("{\"dns.flags.rcode\":%u,\"dns.flags.rcode.name\":\"%s\"}",
+                                                 values[i], want[i]) :
+                                 g_strdup_printf("{\"dns.flags.rcode\":%u}", values[i]);
+        g_assert_cmpstr(doc, ==, expect);
+        g_free(expect);
+        g_free(doc);
+    }
+    run_clear(&r);
+}
+
 /* The first registered field matching want(), or NULL. */
 static header_field_info *find_field(bool (*want)(const header_field_info *))
 {
@@ -709,6 +730,7 @@ int main(int argc, char **argv)
     g_test_add_func("/flatten/repeat/single-source", test_repeat_single_source);
     g_test_add_func("/flatten/repeat/renderings", test_renderings);
     g_test_add_func("/flatten/value-names", test_value_names);
+    g_test_add_func("/flatten/value-names-frames", test_value_names_frames);
     g_test_add_func("/flatten/value-name-keys", test_value_name_keys);
     g_test_add_func("/flatten/settings/defaults", test_defaults);
     g_test_add_func("/flatten/settings/exclude", test_exclude);
