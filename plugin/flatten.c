@@ -386,7 +386,7 @@ static bool is_integer(enum ftenum t)
 
 /* An integer field's value as 64 bits (a signed 32-bit one zero-extended,
  * as Wireshark looks its value strings up); FT_FRAMENUM too. */
-static uint64_t integer_bits(fvalue_t *fv, enum ftenum t)
+static inline uint64_t integer_bits(fvalue_t *fv, enum ftenum t)
 {
     if (is_64(t))
         return is_signed(t) ? (uint64_t)fvalue_get_sinteger64(fv) : es_fv_uint64(fv);
@@ -565,7 +565,7 @@ static bool is_text(enum ftenum t)
 }
 
 /* a is a typed (non-text) value over exactly the bytes of b. */
-static bool typed_twin(const field_info *a, const field_info *b)
+static inline bool typed_twin(const field_info *a, const field_info *b)
 {
     return a && a->start == b->start && a->length == b->length && a->ds_tvb == b->ds_tvb &&
            !is_text(a->hfinfo->type) && json_kind_of(a->hfinfo->type) != JK_NONE;
