@@ -183,7 +183,10 @@ void jw_member_uint(jsonw *w, const char *encoded, size_t len, uint64_t v)
     char *p = member_start(w, encoded, len, 21, ST_OBJ);
     if (!p)
         return;
-    p += es_fmt_u64(p, v);
+    if (v < 10) /* flags, versions, counts: most members */
+        *p++ = (char)('0' + v);
+    else
+        p += es_fmt_u64(p, v);
     *p = '\0';
     w->out->len = (size_t)(p - w->out->data);
 }
