@@ -45,17 +45,43 @@ static const char pairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-/* Writes the digits straight into out, two at a time from the last: the
- * length first, by comparisons (most values in a packet are small). */
+/* Decimal digits of v, v > 0: from its bit length (log10(2) ~ 1233 / 4096),
+ * one comparison to correct it. */
+static size_t decimal_length(uint64_t v)
+{
+    static const uint64_t powers[] = {1u,
+                                      10u,
+                                      100u,
+                                      1000u,
+                                      10000u,
+                                      100000u,
+                                      1000000u,
+                                      10000000u,
+                                      100000000u,
+                                      1000000000u,
+                                      10000000000u,
+                                      100000000000u,
+                                      1000000000000u,
+                                      10000000000000u,
+                                      100000000000000u,
+                                      1000000000000000u,
+                                      10000000000000000u,
+                                      100000000000000000u,
+                                      1000000000000000000u,
+                                      10000000000000000000u};
+    unsigned bits = 64 - (unsigned)__builtin_clzll(v);
+    size_t n = (bits * 1233u) >> 12; /* floor(log10(2^bits)): the length or one less */
+    return n + (v >= powers[n]);
+}
+
+/* Writes the digits straight into out, two at a time from the last. */
 size_t es_fmt_u64(char *out, uint64_t v)
 {
     if (v < 10) {
         out[0] = (char)('0' + v);
         return 1;
     }
-    size_t n = 2;
-    for (uint64_t p = 100; n < 20 && v >= p; p *= 10)
-        n++;
+    size_t n = decimal_length(v);
     char *o = out + n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
