@@ -57,6 +57,16 @@ static inline uint64_t es_fv_uint64(fvalue_t *fv)
 #endif
 }
 
+/* A time field's value (absolute or relative). */
+static inline const nstime_t *es_fv_time(fvalue_t *fv)
+{
+#if ES_WSV >= 40200
+    return fvalue_get_time(fv);
+#else
+    return &fv->value.time;
+#endif
+}
+
 /* IPv4 address in host byte order. */
 static inline uint32_t es_fv_ipv4(fvalue_t *fv)
 {
@@ -96,7 +106,11 @@ static inline const uint8_t *es_fv_bytes(fvalue_t *fv, size_t *len)
 /* A string field's value with its length (it may hold NUL bytes). */
 static inline const char *es_fv_string(fvalue_t *fv, size_t *len)
 {
+#if ES_WSV >= 40200
     const wmem_strbuf_t *sb = fvalue_get_strbuf(fv);
+#else
+    const wmem_strbuf_t *sb = fv->value.strbuf;
+#endif
     if (!sb) {
         *len = 0;
         return "";

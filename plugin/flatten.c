@@ -902,13 +902,13 @@ static bool split_value(es_flattener *f, jsonw *w, value_kind kind, const field_
 static bool write_real(es_flattener *f, jsonw *w, value_kind kind, fvalue_t *fv, enum ftenum t)
 {
     if (t == FT_ABSOLUTE_TIME) {
-        size_t n = es_rfc3339(f->scratch, sizeof f->scratch, fvalue_get_time(fv));
+        size_t n = es_rfc3339(f->scratch, sizeof f->scratch, es_fv_time(fv));
         if (n)
             jw_string(w, f->scratch, n);
         return n != 0;
     }
     if (t == FT_RELATIVE_TIME)
-        return write_relative(f, w, kind, fvalue_get_time(fv));
+        return write_relative(f, w, kind, es_fv_time(fv));
     double d = fvalue_get_floating(fv);
     if (!isfinite(d))
         return false;
