@@ -251,7 +251,7 @@ static pipeline *pipeline_start(const es_settings *s)
     g_byte_array_set_size(exporter.exported, 0);
     esbuf_init(&p->rec, 64 * 1024, MAX_ITEM);
     esbuf_init(&p->action, 512, 4096);
-    esbuf_init(&p->constant, 512, 4096);
+    esbuf_init(&p->constant, 512, MAX_ITEM); /* a capture name is the user's */
     if (!start_delivery(p, s, &err)) {
         es_export_fail(err->message);
         g_error_free(err);
@@ -514,7 +514,7 @@ static void encode_ecs(pipeline *p, ecs_slot *slot, int type, int transport, int
     }
     jw_end_object(&w);
     g_free(slot->members);
-    slot->len = b.len - 2; /* without the braces */
+    slot->len = jw_finish(&w) ? b.len - 2 : 0; /* without the braces */
     slot->members = g_memdup2(b.data + 1, slot->len + 1);
     esbuf_free(&b);
 }

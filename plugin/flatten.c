@@ -1088,7 +1088,7 @@ static void write_one_name(es_flattener *f, jsonw *w, key *k, const field_info *
             jw_string(&mw, name, strlen(name));
             jw_end_object(&mw);
             m->len = b.len - 2; /* without the braces */
-            m->member = g_memdup2(b.data + 1, m->len + 1);
+            m->member = jw_finish(&mw) ? g_memdup2(b.data + 1, m->len + 1) : NULL;
             esbuf_free(&b);
         }
         m->hf = hf;
