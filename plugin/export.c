@@ -43,8 +43,7 @@ typedef struct ekey {
 /* The ECS members of one combination of layers, encoded. */
 typedef struct ecs_slot {
     uint64_t key; /* top protocol id, transport and type, as write_ecs() packs them */
-    char *members;
-    size_t len;
+    ekey members; /* .s NULL: none yet */
 } ecs_slot;
 #define ECS_SLOTS_LOG2 5
 
@@ -66,6 +65,7 @@ typedef struct pipeline {
     bool failed; /* could not start: frames are counted as dropped */
     /* metadata member names, encoded as JSON strings */
     ekey k_timestamp, k_capture, k_capture_id, k_host, k_frame, k_linktype, k_caplen, k_raw;
+    ekey k_create, k_id;                                         /* the action line's */
     ekey k_net_type, k_net_transport, k_net_protocol, k_dataset; /* ECS; .s NULL when off */
     ekey k_col_info, k_col_protocol;                             /* es.columns; .s NULL when off */
     int proto_data, proto_ip, proto_ipv6, proto_transport[8];    /* ECS layers, -1 if absent */
@@ -73,10 +73,10 @@ typedef struct pipeline {
     /* index name of the last second seen */
     gint64 index_secs;
     char index[256];
-    /* encoded once per capture (and index name): the action line up to the
-     * frame number, and the members every document of the capture repeats */
-    esbuf action, constant;
-    unsigned encoded_for;     /* exporter.capture_gen they were encoded for, 0: none */
+    ekey index_member; /* the action line's "_index":"NAME", for that index */
+    /* the members every document of the capture repeats, encoded once */
+    ekey constant;
+    unsigned constant_for;    /* exporter.capture_gen it was encoded for, 0: none */
     uint32_t num;             /* the frame's number: the original's in a split capture */
     nstime_t relative, delta; /* a split capture's frame times, for the flattener */
     es_frame_ref ref;         /* and the frame's map record */
@@ -127,6 +127,10 @@ static ekey meta_key(pipeline *p, const char *name, es_map_class cls)
 static void pipeline_free_keys(pipeline *p)
 {
     g_free(p->k_timestamp.s);
+    g_free(p->k_create.s);
+    g_free(p->k_id.s);
+    g_free(p->index_member.s);
+    g_free(p->constant.s);
     g_free(p->k_capture.s);
     g_free(p->k_capture_id.s);
     g_free(p->k_host.s);
@@ -205,6 +209,8 @@ static bool start_delivery(pipeline *p, const es_settings *s, GError **err)
 static void add_meta_keys(pipeline *p, const es_settings *s)
 {
     p->k_timestamp = member_key(p, "@timestamp", ES_MAP_TIMESTAMP);
+    p->k_create.s = jw_encode_key("create", &p->k_create.n);
+    p->k_id.s = jw_encode_key("_id", &p->k_id.n);
     p->k_capture = meta_key(p, "capture", ES_MAP_KEYWORD);
     p->k_capture_id = meta_key(p, "capture_id", ES_MAP_KEYWORD);
     if (s->ecs) {
@@ -250,8 +256,6 @@ static pipeline *pipeline_start(const es_settings *s)
     /* New settings may mean a new destination: send every frame again. */
     g_byte_array_set_size(exporter.exported, 0);
     esbuf_init(&p->rec, 64 * 1024, MAX_ITEM);
-    esbuf_init(&p->action, 512, 4096);
-    esbuf_init(&p->constant, 512, MAX_ITEM); /* a capture name is the user's */
     if (!start_delivery(p, s, &err)) {
         es_export_fail(err->message);
         g_error_free(err);
@@ -310,10 +314,8 @@ static void pipeline_stop(pipeline *p)
     es_settings_clear(&p->settings);
     es_stats_clear(&p->stats);
     esbuf_free(&p->rec);
-    esbuf_free(&p->action);
-    esbuf_free(&p->constant);
     for (size_t i = 0; i < G_N_ELEMENTS(p->ecs); i++)
-        g_free(p->ecs[i].members);
+        g_free(p->ecs[i].members.s);
     pipeline_free_keys(p);
     g_free(p);
 }
@@ -395,26 +397,37 @@ static int linktype_of(int encap)
     return v ? GPOINTER_TO_INT(v) - 1 : -1;
 }
 
-/* {"create":{"_index":"INDEX","_id":"CAPID- : the action line up to the
- * frame number. */
-static void encode_action(pipeline *p)
+/* The members w's buffer holds, kept encoded in k (.s NULL if w could not
+ * write them); w's buffer is freed. */
+static void keep_members(ekey *k, jsonw *w)
 {
-    esbuf *b = &p->action;
-    esbuf_truncate(b, 0);
-    esbuf_puts(b, "{\"create\":{\"_index\":\"");
-    jw_escape_into(b, p->index, strlen(p->index));
-    esbuf_puts(b, "\",\"_id\":\"");
-    esbuf_append(b, exporter.capid, ES_CAPID_LEN);
-    esbuf_putc(b, '-');
+    g_free(k->s);
+    k->s = jw_members_of(w, &k->n);
+    esbuf_free(w->out);
 }
 
-/* The capture's name and id and the sensor's name, as members (the
- * object's braces around them are left out when written). */
+/* The action line's "_index":"NAME" for p->index. */
+static void encode_index(pipeline *p)
+{
+    esbuf b;
+    jsonw w;
+    esbuf_init(&b, 512, 4096);
+    jw_init(&w, &b);
+    jw_begin_object(&w);
+    jw_key(&w, "_index");
+    jw_string(&w, p->index, strlen(p->index));
+    jw_end_object(&w);
+    keep_members(&p->index_member, &w);
+}
+
+/* The capture's name and id and the sensor's name, as members; a capture
+ * name is the user's, as long as a document may be. */
 static void encode_constant(pipeline *p)
 {
+    esbuf b;
     jsonw w;
-    esbuf_truncate(&p->constant, 0);
-    jw_init(&w, &p->constant);
+    esbuf_init(&b, 512, MAX_ITEM);
+    jw_init(&w, &b);
     jw_begin_object(&w);
     jw_key_encoded(&w, p->k_capture.s, p->k_capture.n);
     jw_string(&w, exporter.source, strlen(exporter.source));
@@ -423,37 +436,39 @@ static void encode_constant(pipeline *p)
     jw_key_encoded(&w, p->k_host.s, p->k_host.n);
     jw_string(&w, exporter.host, strlen(exporter.host));
     jw_end_object(&w);
+    keep_members(&p->constant, &w);
+    p->constant_for = exporter.capture_gen;
 }
 
-/* The frame's index (its name changes with the frame's day or month) and
- * what is encoded for it and the capture, brought up to date. */
+/* The frame's index (its name changes with the frame's day or month), its
+ * member encoded again when the name changes. */
 static void index_for(pipeline *p, gint64 secs)
 {
-    bool new_capture = p->encoded_for != exporter.capture_gen;
-    if (secs == p->index_secs && !new_capture)
+    if (secs == p->index_secs && p->index_member.s)
         return;
     char before[sizeof p->index];
     g_strlcpy(before, p->index, sizeof before);
     if (!es_index_format(es_settings_target(&p->settings), secs, p->index, sizeof p->index))
         es_index_format(es_settings_target(&p->settings), 0, p->index, sizeof p->index);
     p->index_secs = secs;
-    if (new_capture || strcmp(before, p->index) != 0)
-        encode_action(p);
-    if (new_capture)
-        encode_constant(p);
-    p->encoded_for = exporter.capture_gen;
+    if (!p->index_member.s || strcmp(before, p->index) != 0)
+        encode_index(p);
 }
 
-static void write_action(pipeline *p, const packet_info *pinfo)
+static void write_action(pipeline *p, jsonw *w, const packet_info *pinfo)
 {
-    index_for(p, (gint64)pinfo->abs_ts.secs);
-    esbuf *out = &p->rec;
-    if (!esbuf_reserve(out, p->action.len + 32))
-        return;
-    memcpy(out->data + out->len, p->action.data, p->action.len);
-    out->len += p->action.len;
-    out->len += es_fmt_u64(out->data + out->len, p->num);
-    esbuf_append(out, "\"}}\n", 4);
+    char id[ES_CAPID_LEN + 24];
+    memcpy(id, exporter.capid, ES_CAPID_LEN);
+    id[ES_CAPID_LEN] = '-';
+    size_t n = ES_CAPID_LEN + 1 + es_fmt_u64(id + ES_CAPID_LEN + 1, p->num);
+    jw_begin_object(w);
+    jw_key_encoded(w, p->k_create.s, p->k_create.n);
+    jw_begin_object(w);
+    jw_members_encoded(w, p->index_member.s, p->index_member.n);
+    jw_key_encoded(w, p->k_id.s, p->k_id.n);
+    jw_string(w, id, n);
+    jw_end_object(w);
+    jw_end_object(w);
 }
 
 static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t *edt)
@@ -467,7 +482,7 @@ static void write_meta(pipeline *p, jsonw *w, packet_info *pinfo, epan_dissect_t
         jw_key_encoded(w, p->k_timestamp.s, p->k_timestamp.n);
         jw_string(w, ts, n);
     }
-    jw_members_encoded(w, p->constant.data + 1, p->constant.len - 2);
+    jw_members_encoded(w, p->constant.s, p->constant.n);
     jw_member_uint(w, p->k_frame.s, p->k_frame.n, p->num);
 
     const wtap_rec *rec = pinfo->rec;
@@ -513,10 +528,7 @@ static void encode_ecs(pipeline *p, ecs_slot *slot, int type, int transport, int
         jw_string(&w, ES_DATASET, strlen(ES_DATASET));
     }
     jw_end_object(&w);
-    g_free(slot->members);
-    slot->len = jw_finish(&w) ? b.len - 2 : 0; /* without the braces */
-    slot->members = g_memdup2(b.data + 1, slot->len + 1);
-    esbuf_free(&b);
+    keep_members(&slot->members, &w);
 }
 
 /* ECS network.type, network.transport and network.protocol from the
@@ -541,12 +553,12 @@ static void write_ecs(pipeline *p, jsonw *w, packet_info *pinfo)
     }
     uint64_t key = (uint64_t)(uint32_t)top << 16 | (uint64_t)(uint8_t)transport << 8 | (uint8_t)type;
     ecs_slot *slot = &p->ecs[(key * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - ECS_SLOTS_LOG2)];
-    if (!slot->members || slot->key != key) {
+    if (!slot->members.s || slot->key != key) {
         encode_ecs(p, slot, type, transport, top);
         slot->key = key;
     }
-    if (slot->len)
-        jw_members_encoded(w, slot->members, slot->len);
+    if (slot->members.s && slot->members.n)
+        jw_members_encoded(w, slot->members.s, slot->members.n);
 }
 
 /* The summary line's Protocol and Info columns, as dissectors set them
@@ -570,8 +582,15 @@ static void write_columns(pipeline *p, jsonw *w, packet_info *pinfo)
 static bool write_item(pipeline *p, packet_info *pinfo, epan_dissect_t *edt)
 {
     jsonw w;
+    index_for(p, (gint64)pinfo->abs_ts.secs);
+    if (p->constant_for != exporter.capture_gen)
+        encode_constant(p);
+    if (!p->index_member.s || !p->constant.s)
+        return false;
     esbuf_truncate(&p->rec, 0);
-    write_action(p, pinfo);
+    jw_init(&w, &p->rec);
+    write_action(p, &w, pinfo);
+    esbuf_putc(&p->rec, '\n');
     jw_init(&w, &p->rec);
     jw_begin_object(&w);
     write_meta(p, &w, pinfo, edt);

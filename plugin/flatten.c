@@ -1087,8 +1087,7 @@ static void write_one_name(es_flattener *f, jsonw *w, key *k, const field_info *
             jw_key_encoded(&mw, nk->encoded, nk->len);
             jw_string(&mw, name, strlen(name));
             jw_end_object(&mw);
-            m->len = b.len - 2; /* without the braces */
-            m->member = jw_finish(&mw) ? g_memdup2(b.data + 1, m->len + 1) : NULL;
+            m->member = jw_members_of(&mw, &m->len);
             esbuf_free(&b);
         }
         m->hf = hf;

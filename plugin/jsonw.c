@@ -178,6 +178,14 @@ void jw_members_encoded(jsonw *w, const char *members, size_t len)
     w->state[w->depth] = ST_OBJ;
 }
 
+char *jw_members_of(const jsonw *w, size_t *len)
+{
+    if (!jw_finish(w) || w->out->len < 2 || w->out->data[0] != '{')
+        return NULL;
+    *len = w->out->len - 2;
+    return g_strndup(w->out->data + 1, *len);
+}
+
 void jw_member_uint(jsonw *w, const char *encoded, size_t len, uint64_t v)
 {
     char *p = member_start(w, encoded, len, 21, ST_OBJ);

@@ -59,6 +59,10 @@ void jw_key_encoded(jsonw *w, const char *encoded, size_t len);
  * leading or trailing comma), written as the next members of the object:
  * members every document repeats, encoded once. */
 void jw_members_encoded(jsonw *w, const char *members, size_t len);
+/* The members of the one object w's buffer holds, braces left out, as a
+ * new string of *len bytes for jw_members_encoded(); NULL if w did not
+ * finish it. */
+char *jw_members_of(const jsonw *w, size_t *len);
 
 /* A whole member, encoded key and number or boolean, in one call: the
  * commonest members of a document, without a call per token. */

@@ -319,6 +319,43 @@ static void test_members_encoded(void)
     esbuf_free(&f.out);
 }
 
+/* An object's members copied out, braces left off; none from a writer that
+ * did not finish. */
+static void test_members_of(void)
+{
+    fixture f;
+    size_t len = 99;
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_key(&f.w, "a");
+    jw_string(&f.w, "x}", 2);
+    jw_member_uint(&f.w, "\"b\"", 3, 7);
+    jw_end_object(&f.w);
+    char *m = jw_members_of(&f.w, &len);
+    g_assert_cmpstr(m, ==, "\"a\":\"x}\",\"b\":7");
+    g_assert_cmpuint(len, ==, strlen(m));
+    g_free(m);
+    esbuf_free(&f.out);
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_end_object(&f.w);
+    m = jw_members_of(&f.w, &len);
+    g_assert_cmpstr(m, ==, "");
+    g_assert_cmpuint(len, ==, 0);
+    g_free(m);
+    esbuf_free(&f.out);
+    setup(&f, 1 << 10);
+    jw_begin_object(&f.w);
+    jw_key(&f.w, "a");
+    g_assert_null(jw_members_of(&f.w, &len));
+    esbuf_free(&f.out);
+    setup(&f, 1 << 10);
+    jw_begin_array(&f.w);
+    jw_end_array(&f.w);
+    g_assert_null(jw_members_of(&f.w, &len));
+    esbuf_free(&f.out);
+}
+
 static void test_rollback(void)
 {
     fixture f;
@@ -428,6 +465,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jsonw/limit", test_limit);
     g_test_add_func("/jsonw/members", test_members);
     g_test_add_func("/jsonw/members-encoded", test_members_encoded);
+    g_test_add_func("/jsonw/members-of", test_members_of);
     g_test_add_func("/jsonw/rollback", test_rollback);
     g_test_add_func("/buf/fmt-u64", test_fmt_u64);
     return g_test_run();
