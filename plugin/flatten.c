@@ -11,6 +11,7 @@
 
 #include "compat.h"
 #include "mapping.h"
+#include "shape.h"
 #include "timefmt.h"
 
 /* key_of_hf values below zero */
@@ -51,19 +52,23 @@ typedef struct key {
     name_memo memo;     /* when name_key >= 0 */
 } key;
 
-typedef struct entry {
-    field_info *fi;
-    int32_t key;  /* -1: left out after all (drop_learned) */
-    int32_t next; /* next entry of the same key in this frame, or -1 */
-} entry;
+/* A frame's entries are es_shape_entry (shape.h): the node a member value
+ * comes from, its key (-1: left out after all, see drop_learned()), the next
+ * entry of the same key, whether it is the key's first. */
 
 /* A repeat not registered as a copy (yet): the pair (source key << 32 |
- * target key), and the field with the entry it gets if it is kept. */
+ * target key), and the node with the entry it gets if it is kept. */
 typedef struct candidate {
     int64_t pair;
-    const field_info *fi;
+    int32_t node;
     size_t entry;
 } candidate;
+
+/* The comparisons of one field with another that the walk makes, noted for
+ * the frame's shape (es_shape_check.kind). */
+enum { CHECK_REPEATS,  /* repeats_value(a, b) */
+       CHECK_TWIN,     /* same_bytes(a, b) */
+       CHECK_LENGTH }; /* b's length > 0 */
 
 struct es_flattener {
     es_name_style style;
@@ -85,13 +90,24 @@ struct es_flattener {
     GArray *candidates;      /* of candidate: this frame's unregistered repeats */
 
     /* per frame, reused: */
-    entry *ent;
+    field_info **nodes; /* the tree's, in preorder (collect()); NULL: no field */
+    es_shape_sig *sig;  /* their shape */
+    int32_t *end;       /* by node: the index after its subtree (find_ends()) */
+    size_t n_nodes, cap_nodes;
+    es_shape_entry *ent; /* the walk's entries */
     size_t n_ent, cap_ent;
-    uint32_t *stamp;      /* by key: frame generation that saw it */
-    int32_t *head, *tail; /* by key: first and last entry this frame */
+    const es_shape_entry *entries; /* this frame's: ent, or a shape's */
+    size_t n_entries;
+    uint32_t *stamp; /* by key: frame generation that saw it */
+    int32_t *tail;   /* by key: last entry this frame */
     size_t cap_keys;
     uint32_t gen;
     char scratch[64];
+
+    es_shape_cache *shapes;
+    uint32_t epoch; /* moves on when a shape's walk may decide otherwise */
+    GArray *checks; /* of es_shape_check: the walk's comparisons this frame */
+    GArray *open;   /* of int32_t: find_ends()'s parents */
 
     /* a part of a split capture (es_flatten_split), NULL: off */
     es_frame_map *map;
@@ -185,6 +201,9 @@ es_flattener *es_flattener_new(const es_settings *s, es_name_style style, es_sch
     f->key_by_name = g_hash_table_new(g_str_hash, g_str_equal);
     f->copies = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     f->candidates = g_array_new(FALSE, FALSE, sizeof(candidate));
+    f->shapes = es_shape_cache_new();
+    f->checks = g_array_new(FALSE, FALSE, sizeof(es_shape_check));
+    f->open = g_array_new(FALSE, FALSE, sizeof(int32_t));
     return f;
 }
 
@@ -207,9 +226,14 @@ void es_flattener_free(es_flattener *f)
     g_strfreev(f->exclude);
     g_free(f->key_of_hf);
     g_free(f->ent);
+    g_free(f->nodes);
+    g_free(f->sig);
+    g_free(f->end);
     g_free(f->stamp);
-    g_free(f->head);
     g_free(f->tail);
+    es_shape_cache_free(f->shapes);
+    g_array_free(f->checks, TRUE);
+    g_array_free(f->open, TRUE);
     g_free(f);
 }
 
@@ -304,7 +328,6 @@ static void grow_per_key(es_flattener *f, size_t need)
         return;
     size_t cap = MAX(need, f->cap_keys * 2);
     f->stamp = g_renew(uint32_t, f->stamp, cap);
-    f->head = g_renew(int32_t, f->head, cap);
     f->tail = g_renew(int32_t, f->tail, cap);
     memset(f->stamp + f->cap_keys, 0, (cap - f->cap_keys) * sizeof *f->stamp);
     f->cap_keys = cap;
@@ -520,33 +543,41 @@ static inline int32_t key_of(es_flattener *f, const header_field_info *hf)
         f->n_hf = n;
     }
     int32_t k = f->key_of_hf[id];
-    if (G_UNLIKELY(k == K_UNKNOWN))
+    if (G_UNLIKELY(k == K_UNKNOWN)) {
         k = f->key_of_hf[id] = classify(f, hf);
+        f->epoch++; /* a new key may change another's kind, and so a copy_to */
+    }
     return k;
 }
 
-/* Makes entry i fi's, the last of key k so far this frame. */
-static inline void link_entry(es_flattener *f, int32_t i, int32_t k, field_info *fi)
+/* The field of node i, NULL for none (i < 0: no node). */
+static inline field_info *node_fi(const es_flattener *f, int32_t i)
 {
-    f->ent[i].fi = fi;
-    f->ent[i].key = k;
-    f->ent[i].next = -1;
-    if (f->stamp[k] != f->gen) {
+    return i >= 0 ? f->nodes[i] : NULL;
+}
+
+/* Makes entry i node's, the last of key k so far this frame. */
+static inline void link_entry(es_flattener *f, int32_t i, int32_t k, int32_t node)
+{
+    es_shape_entry *e = &f->ent[i];
+    e->node = node;
+    e->key = k;
+    e->next = -1;
+    e->first = f->stamp[k] != f->gen;
+    if (e->first)
         f->stamp[k] = f->gen;
-        f->head[k] = i;
-    } else {
+    else
         f->ent[f->tail[k]].next = i;
-    }
     f->tail[k] = i;
 }
 
-static void add_entry(es_flattener *f, int32_t k, field_info *fi)
+static void add_entry(es_flattener *f, int32_t k, int32_t node)
 {
     if (G_UNLIKELY(f->n_ent == f->cap_ent)) {
         f->cap_ent = f->cap_ent ? f->cap_ent * 2 : 1024;
-        f->ent = g_renew(entry, f->ent, f->cap_ent);
+        f->ent = g_renew(es_shape_entry, f->ent, f->cap_ent);
     }
-    link_entry(f, (int32_t)f->n_ent++, k, fi);
+    link_entry(f, (int32_t)f->n_ent++, k, node);
 }
 
 /* A new frame generation: every key's entries of the last are forgotten. */
@@ -558,17 +589,33 @@ static void next_generation(es_flattener *f)
     }
 }
 
+/* Notes a comparison between nodes a and b for the frame's shape; returns
+ * its result. */
+static bool noted(es_flattener *f, uint32_t kind, int32_t a, int32_t b, bool result)
+{
+    es_shape_check c = {kind, a, b, result};
+    g_array_append_val(f->checks, c);
+    return result;
+}
+
 static bool is_text(enum ftenum t)
 {
     return t == FT_STRING || t == FT_STRINGZ || t == FT_UINT_STRING || t == FT_STRINGZPAD ||
            t == FT_STRINGZTRUNC;
 }
 
-/* a is a typed (non-text) value over exactly the bytes of b. */
-static inline bool typed_twin(const field_info *a, const field_info *b)
+static inline bool same_bytes(const field_info *a, const field_info *b)
 {
-    return a && a->start == b->start && a->length == b->length && a->ds_tvb == b->ds_tvb &&
-           !is_text(a->hfinfo->type) && json_kind_of(a->hfinfo->type) != JK_NONE;
+    return a->start == b->start && a->length == b->length && a->ds_tvb == b->ds_tvb;
+}
+
+/* Whether a is a typed (non-text) value over exactly the bytes of node b;
+ * what a's header field decides is not noted. */
+static bool twin_of(es_flattener *f, int32_t a, int32_t b)
+{
+    const field_info *fa = node_fi(f, a);
+    return fa && !is_text(fa->hfinfo->type) && json_kind_of(fa->hfinfo->type) != JK_NONE &&
+           noted(f, CHECK_TWIN, a, b, same_bytes(fa, f->nodes[b]));
 }
 
 #define RECENT 4 /* siblings a rendering is looked for among */
@@ -577,15 +624,16 @@ static inline bool typed_twin(const field_info *a, const field_info *b)
  * just before it (its parent or a recent sibling) is a rendering of that
  * field as a name: eth.src_resolved, eth.src.oui_resolved, ip.src_host,
  * ip.host, tcp.flags.str.  The typed field already carries the value. */
-static bool is_rendering(const field_info *fi, const field_info *parent,
-                         field_info *const recent[RECENT])
+static bool is_rendering(es_flattener *f, int32_t i, int32_t parent, const int32_t recent[RECENT])
 {
-    if (!is_text(fi->hfinfo->type) || !FI_GET_FLAG(fi, FI_GENERATED | FI_HIDDEN) || fi->length <= 0)
+    const field_info *fi = f->nodes[i];
+    if (!is_text(fi->hfinfo->type) || !FI_GET_FLAG(fi, FI_GENERATED | FI_HIDDEN) ||
+        !noted(f, CHECK_LENGTH, i, i, fi->length > 0))
         return false;
-    if (typed_twin(parent, fi))
+    if (twin_of(f, parent, i))
         return true;
-    for (int i = 0; i < RECENT; i++)
-        if (typed_twin(recent[i], fi))
+    for (int r = 0; r < RECENT; r++)
+        if (twin_of(f, recent[r], i))
             return true;
     return false;
 }
@@ -626,40 +674,45 @@ static bool same_value(field_info *a, field_info *b)
     }
 }
 
-/* b repeats a: another field of the same type over the same bytes (and
- * bits) with the same value, e.g. ip.addr beside ip.src. */
-static inline bool repeats(field_info *a, field_info *b)
+/* b repeats a (another field of the same type, bits and value over the same
+ * bytes, e.g. ip.addr beside ip.src), once their header fields allow it. */
+static inline bool repeats_value(field_info *a, field_info *b)
 {
-    /* Asked of nearly every field against its parent: what the two field_infos
-     * hold first, the header fields only for a match. */
-    return a && a->length == b->length && a->start == b->start && b->length > 0 &&
-           a->ds_tvb == b->ds_tvb && a->hfinfo != b->hfinfo && a->hfinfo->type == b->hfinfo->type &&
-           a->hfinfo->bitmask == b->hfinfo->bitmask && same_value(a, b);
+    return a->length == b->length && a->start == b->start && b->length > 0 && a->ds_tvb == b->ds_tvb &&
+           same_value(a, b);
 }
 
-/* Whether fi (key k) is left out because it repeats a field that copies
+/* Whether node b repeats node a; what their header fields decide is not
+ * noted. */
+static inline bool repeat_of(es_flattener *f, int32_t a, int32_t b)
+{
+    field_info *fa = node_fi(f, a), *fb = f->nodes[b];
+    return fa && fa->hfinfo != fb->hfinfo && fa->hfinfo->type == fb->hfinfo->type &&
+           fa->hfinfo->bitmask == fb->hfinfo->bitmask && noted(f, CHECK_REPEATS, a, b, repeats_value(fa, fb));
+}
+
+/* Whether node i (key k) is left out because it repeats a field that copies
  * into it: a hidden copy of a recent sibling, or a copy of its parent
  * (eth.addr under eth.src).  Elasticsearch then indexes the value under both
  * names from the mapping's copy_to, and the document carries it once.  A
  * repeat not known yet becomes a candidate (see learn_copies()). */
-static bool fold_repeat(es_flattener *f, int32_t k, field_info *fi, field_info *parent,
-                        field_info *const recent[RECENT])
+static bool fold_repeat(es_flattener *f, int32_t k, int32_t i, int32_t parent, const int32_t recent[RECENT])
 {
-    field_info *of = NULL;
-    if (repeats(parent, fi))
+    int32_t of = -1;
+    if (repeat_of(f, parent, i))
         of = parent;
-    for (int i = 0; !of && FI_GET_FLAG(fi, FI_HIDDEN) && i < RECENT; i++)
-        if (repeats(recent[i], fi))
-            of = recent[i];
-    if (!of)
+    for (int r = 0; of < 0 && FI_GET_FLAG(f->nodes[i], FI_HIDDEN) && r < RECENT; r++)
+        if (repeat_of(f, recent[r], i))
+            of = recent[r];
+    if (of < 0)
         return false;
-    int32_t src = key_of(f, of->hfinfo);
+    int32_t src = key_of(f, f->nodes[of]->hfinfo);
     if (src < 0 || src == k)
         return false;
     key *ks = &g_array_index(f->keys, key, src);
     if (ks->copied_to == k)
         return true;
-    candidate c = {(int64_t)src << 32 | (uint32_t)k, fi, f->n_ent};
+    candidate c = {(int64_t)src << 32 | (uint32_t)k, i, f->n_ent};
     if (ks->refused_to != k && g_hash_table_contains(f->copies, &c.pair)) {
         ks->copied_to = k;
         return true;
@@ -688,6 +741,15 @@ static bool under_a_field(const char *name)
     return false;
 }
 
+/* Whether Elasticsearch refuses a copy_to from ks into kt, now and later:
+ * it copies one level only, into a field of the same type (the flags only
+ * ever get set; kinds change only with a new key). */
+static bool never_a_copy(const key *ks, const key *kt)
+{
+    return ks->copy_target || kt->copy_source || ks->cls != kt->cls || ks->kind != kt->kind ||
+           ks->cls == ES_MAP_BINARY || ks->nested || kt->nested;
+}
+
 /* Registers the copies seen in this frame into targets fed by two or more
  * different fields (ip.addr from ip.src and ip.dst, tcp.port, eth.lg): the
  * "source or destination" fields Wireshark adds beside each address or
@@ -710,11 +772,8 @@ static bool learn_copies(es_flattener *f)
         if (!several)
             continue;
         key *kt = &g_array_index(f->keys, key, (guint)target);
-        /* Elasticsearch copies one level only, into a field of the same type. */
-        if (ks->copy_target || kt->copy_source || ks->cls != kt->cls || ks->kind != kt->kind ||
-            ks->cls == ES_MAP_BINARY || ks->nested || kt->nested) {
-            /* Never a copy (the flags only ever get set): fold_repeat() need not look it up. */
-            ks->refused_to = target;
+        if (never_a_copy(ks, kt)) {
+            ks->refused_to = target; /* fold_repeat() need not look it up */
             continue;
         }
         if (g_hash_table_contains(f->copies, &c[i].pair))
@@ -727,6 +786,18 @@ static bool learn_copies(es_flattener *f)
     return learned;
 }
 
+/* Whether every repeat of this frame left unfolded is one Elasticsearch
+ * never takes as a copy: the same frame again is then written the same. */
+static bool only_refused(es_flattener *f)
+{
+    const candidate *c = (const candidate *)(void *)f->candidates->data;
+    for (guint i = 0; i < f->candidates->len; i++)
+        if (!never_a_copy(&g_array_index(f->keys, key, (guint)(c[i].pair >> 32)),
+                          &g_array_index(f->keys, key, (guint)(uint32_t)c[i].pair)))
+            return false;
+    return true;
+}
+
 /* Leaves out this frame's entries of the copies it has just taught, so the
  * frame that teaches a copy_to carries the value once, as the frames after
  * it do (and a part of a split capture writes its first frames as the
@@ -735,46 +806,172 @@ static void drop_learned(es_flattener *f)
 {
     const candidate *c = (const candidate *)(void *)f->candidates->data;
     for (guint i = 0; i < f->candidates->len; i++)
-        if (c[i].entry < f->n_ent && f->ent[c[i].entry].fi == c[i].fi &&
+        if (c[i].entry < f->n_ent && f->ent[c[i].entry].node == c[i].node &&
             g_hash_table_contains(f->copies, &c[i].pair))
             f->ent[c[i].entry].key = -1;
     next_generation(f);
     size_t kept = 0;
     for (size_t i = 0; i < f->n_ent; i++)
         if (f->ent[i].key >= 0)
-            link_entry(f, (int32_t)kept++, f->ent[i].key, f->ent[i].fi);
+            link_entry(f, (int32_t)kept++, f->ent[i].key, f->ent[i].node);
     f->n_ent = kept;
 }
 
-static void walk(es_flattener *f, proto_node *node, bool top)
+/* The children of node parent (-1: the tree's top), nodes [first, end). */
+static void walk(es_flattener *f, int32_t parent, int32_t first, int32_t end)
 {
-    field_info *parent = PNODE_FINFO(node);
-    field_info *recent[RECENT] = {NULL};
+    const field_info *parent_fi = node_fi(f, parent);
+    int32_t recent[RECENT] = {-1, -1, -1, -1};
     unsigned n_recent = 0;
-    for (proto_node *c = node->first_child; c; c = c->next) {
-        field_info *fi = PNODE_FINFO(c);
+    for (int32_t i = first; i < end; i = f->end[i]) {
+        field_info *fi = f->nodes[i];
+        bool children = f->end[i] > i + 1;
         if (fi) {
             const header_field_info *hf = fi->hfinfo;
-            if (top && f->include &&
+            if (parent < 0 && f->include &&
                 (hf->type != FT_PROTOCOL || !g_hash_table_contains(f->include, hf->abbrev)))
                 continue;
             int32_t k = key_of(f, hf);
             if (k == K_SKIP)
                 continue;
             if (!f->resolved && G_UNLIKELY(FI_GET_FLAG(fi, FI_GENERATED | FI_HIDDEN)) &&
-                is_rendering(fi, parent, recent))
+                is_rendering(f, i, parent, recent))
                 continue;
-            bool folded = k >= 0 && (FI_GET_FLAG(fi, FI_HIDDEN) || parent) &&
-                          fold_repeat(f, k, fi, parent, recent);
-            recent[n_recent++ % RECENT] = fi;
+            bool folded = k >= 0 && (FI_GET_FLAG(fi, FI_HIDDEN) || parent_fi) &&
+                          fold_repeat(f, k, i, parent, recent);
+            recent[n_recent++ % RECENT] = i;
             /* Byte fields with a subtree (tcp.options) are containers: the
              * children carry the decoded values, es.raw the bytes. */
-            if (k >= 0 && !folded && !(c->first_child && (hf->type == FT_BYTES || hf->type == FT_UINT_BYTES)))
-                add_entry(f, k, fi);
+            if (k >= 0 && !folded && !(children && (hf->type == FT_BYTES || hf->type == FT_UINT_BYTES)))
+                add_entry(f, k, i);
         }
-        if (c->first_child)
-            walk(f, c, false);
+        if (children)
+            walk(f, i, i + 1, f->end[i]);
     }
+}
+
+static void grow_nodes(es_flattener *f)
+{
+    f->cap_nodes = f->cap_nodes ? f->cap_nodes * 2 : 1024;
+    f->nodes = g_renew(field_info *, f->nodes, f->cap_nodes);
+    f->sig = g_renew(es_shape_sig, f->sig, f->cap_nodes);
+}
+
+#define SIG_LAST 1u /* the last of its siblings */
+#define SIG_KIDS 2u /* has children */
+#define SIG_FLAGS(fi) (FI_GET_FLAG(fi, FI_GENERATED | FI_HIDDEN) << 2)
+
+/* Lists the nodes under root in preorder (f->nodes, f->sig, f->n_nodes);
+ * returns the hash of their signatures.  Every frame's: no recursion, the
+ * arrays and counts in locals, out of line so they stay in registers. */
+static __attribute__((noinline)) uint64_t collect(es_flattener *f, proto_node *root)
+{
+    uint64_t hash = ES_SHAPE_SEED;
+    size_t n = 0, cap = f->cap_nodes;
+    field_info **nodes = f->nodes;
+    es_shape_sig *sig = f->sig;
+    for (proto_node *c = root->first_child; c;) {
+        if (G_UNLIKELY(n == cap)) {
+            grow_nodes(f);
+            cap = f->cap_nodes;
+            nodes = f->nodes;
+            sig = f->sig;
+        }
+        field_info *fi = PNODE_FINFO(c);
+        proto_node *kid = c->first_child;
+        uint32_t bits = SIG_FLAGS(fi) | (c->next ? 0 : SIG_LAST);
+        sig[n].field = fi ? fi->hfinfo->id : -1;
+        sig[n].bits = kid ? bits | SIG_KIDS : bits;
+        hash = es_shape_mix(hash, &sig[n]);
+        nodes[n++] = fi;
+        if (kid) {
+            c = kid;
+            continue;
+        }
+        while (!c->next && c->parent != root)
+            c = c->parent;
+        c = c->next;
+    }
+    f->n_nodes = n;
+    return hash;
+}
+
+/* f->end from the signatures' bits, for the walk. */
+static void find_ends(es_flattener *f)
+{
+    f->end = g_renew(int32_t, f->end, MAX(f->cap_nodes, 1));
+    GArray *stack = f->open;
+    for (int32_t i = 0; i < (int32_t)f->n_nodes; i++) {
+        uint32_t bits = f->sig[i].bits;
+        if (bits & SIG_KIDS) {
+            g_array_append_val(stack, i); /* its children follow */
+            continue;
+        }
+        f->end[i] = i + 1;
+        /* a last sibling closes its parent, which may be a last sibling too */
+        while ((bits & SIG_LAST) && stack->len) {
+            int32_t p = g_array_index(stack, int32_t, stack->len - 1);
+            g_array_set_size(stack, stack->len - 1);
+            f->end[p] = i + 1;
+            bits = f->sig[p].bits;
+        }
+    }
+}
+
+/* Whether a comparison the walk made on a frame of this shape comes out the
+ * same on this frame's nodes. */
+static bool check_holds(const es_flattener *f, const es_shape_check *c)
+{
+    field_info *a = f->nodes[c->a], *b = f->nodes[c->b];
+    bool result;
+    if (c->kind == CHECK_REPEATS)
+        result = repeats_value(a, b);
+    else if (c->kind == CHECK_TWIN)
+        result = same_bytes(a, b);
+    else
+        result = b->length > 0;
+    return result == (c->result != 0);
+}
+
+/* This frame's entries from a frame of the same shape, if its comparisons
+ * come out the same. */
+static bool replay(es_flattener *f, uint64_t hash)
+{
+    const es_shape *s = es_shape_find(f->shapes, hash, f->epoch, f->sig, f->n_nodes);
+    if (!s)
+        return false;
+    for (size_t i = 0; i < s->n_checks; i++)
+        if (!check_holds(f, &s->checks[i]))
+            return false;
+    f->entries = s->entries;
+    f->n_entries = s->n_entries;
+    return true;
+}
+
+/* The walk, for a frame whose shape was not remembered; kept for the next
+ * frames of its shape when they will be written the same. */
+static void walk_frame(es_flattener *f, uint64_t hash)
+{
+    bool wanted = es_shape_miss(f->shapes, hash);
+    uint32_t epoch = f->epoch;
+    f->n_ent = 0;
+    next_generation(f);
+    g_array_set_size(f->checks, 0);
+    find_ends(f);
+    walk(f, -1, 0, (int32_t)f->n_nodes);
+    if (G_UNLIKELY(f->candidates->len)) {
+        if (learn_copies(f)) {
+            drop_learned(f);
+            f->epoch++;
+        }
+        wanted = wanted && only_refused(f);
+        g_array_set_size(f->candidates, 0);
+    }
+    if (wanted && f->epoch == epoch)
+        es_shape_store(f->shapes, hash, epoch, f->sig, f->n_nodes, f->ent, f->n_ent,
+                       (const es_shape_check *)(void *)f->checks->data, f->checks->len);
+    f->entries = f->ent;
+    f->n_entries = f->n_ent;
 }
 
 static void write_mac(jsonw *w, const uint8_t *p, size_t n)
@@ -1098,33 +1295,34 @@ static void write_one_name(es_flattener *f, jsonw *w, key *k, const field_info *
         jw_members_encoded(w, m->member, m->len);
 }
 
+/* The field of entry i. */
+static inline field_info *entry_fi(const es_flattener *f, int32_t i)
+{
+    return f->nodes[f->entries[i].node];
+}
+
 /* FIELD.name beside a field shown by name: one name, or the names of its
  * values that have one, in the same order. */
 static void write_names(es_flattener *f, jsonw *w, key *k, int32_t first)
 {
-    if (f->ent[first].next < 0) {
-        write_one_name(f, w, k, f->ent[first].fi);
+    if (f->entries[first].next < 0) {
+        write_one_name(f, w, k, entry_fi(f, first));
         return;
     }
     const key *nk = &g_array_index(f->keys, key, k->name_key);
     jw_mark before;
     jw_save(w, &before);
     jw_key_encoded(w, nk->encoded, nk->len);
-    bool array = f->ent[first].next >= 0;
-    if (array)
-        jw_begin_array(w);
+    jw_begin_array(w);
     unsigned written = 0;
-    for (int32_t j = first; j >= 0; j = f->ent[j].next) {
-        const char *name = value_name(f->ent[j].fi);
+    for (int32_t j = first; j >= 0; j = f->entries[j].next) {
+        const char *name = value_name(entry_fi(f, j));
         if (name) {
             jw_string(w, name, strlen(name));
             written++;
         }
-        if (!array)
-            break;
     }
-    if (array)
-        jw_end_array(w);
+    jw_end_array(w);
     if (!written)
         jw_rollback(w, &before);
 }
@@ -1146,34 +1344,31 @@ void es_flatten_split(es_flattener *f, es_frame_map *map, const es_frame_ref *re
 
 void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)
 {
-    f->n_ent = 0;
-    next_generation(f);
-    if (tree)
-        walk(f, tree, true);
-    if (G_UNLIKELY(f->candidates->len)) {
-        if (learn_copies(f))
-            drop_learned(f);
-        g_array_set_size(f->candidates, 0);
+    f->n_entries = 0;
+    if (tree) {
+        uint64_t hash = collect(f, tree);
+        if (!replay(f, hash))
+            walk_frame(f, hash);
     }
-
-    for (size_t i = 0; i < f->n_ent; i++) {
-        entry *e = &f->ent[i];
-        if (f->head[e->key] != (int32_t)i)
+    for (size_t i = 0; i < f->n_entries; i++) {
+        const es_shape_entry *e = &f->entries[i];
+        if (!e->first)
             continue;
         key *k = &g_array_index(f->keys, key, e->key);
-        if (e->next < 0 && write_scalar_member(f, w, k, e->fi))
+        field_info *fi = f->nodes[e->node];
+        if (e->next < 0 && write_scalar_member(f, w, k, fi))
             goto names;
         jw_mark before;
         jw_save(w, &before);
         jw_key_encoded(w, k->encoded, k->len);
         if (e->next < 0) {
-            if (!write_value(f, w, k->kind, e->fi))
+            if (!write_value(f, w, k->kind, fi))
                 jw_rollback(w, &before);
         } else {
             jw_begin_array(w);
             unsigned written = 0;
-            for (int32_t j = (int32_t)i; j >= 0; j = f->ent[j].next)
-                written += write_value(f, w, k->kind, f->ent[j].fi);
+            for (int32_t j = (int32_t)i; j >= 0; j = f->entries[j].next)
+                written += write_value(f, w, k->kind, entry_fi(f, j));
             jw_end_array(w);
             if (!written)
                 jw_rollback(w, &before);
