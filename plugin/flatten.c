@@ -105,9 +105,10 @@ struct es_flattener {
     char scratch[64];
 
     es_shape_cache *shapes;
-    uint32_t epoch; /* moves on when a shape's walk may decide otherwise */
-    GArray *checks; /* of es_shape_check: the walk's comparisons this frame */
-    GArray *open;   /* of int32_t: find_ends()'s parents */
+    uint32_t epoch;              /* moves on when a shape's walk may decide otherwise */
+    GArray *checks;              /* of es_shape_check: the walk's comparisons this frame */
+    GArray *open;                /* of int32_t: find_ends()'s parents */
+    uint64_t remembered, walked; /* frames */
 
     /* a part of a split capture (es_flatten_split), NULL: off */
     es_frame_map *map;
@@ -945,6 +946,7 @@ static bool replay(es_flattener *f, uint64_t hash)
             return false;
     f->entries = s->entries;
     f->n_entries = s->n_entries;
+    f->remembered++;
     return true;
 }
 
@@ -952,6 +954,7 @@ static bool replay(es_flattener *f, uint64_t hash)
  * frames of its shape when they will be written the same. */
 static void walk_frame(es_flattener *f, uint64_t hash)
 {
+    f->walked++;
     bool wanted = es_shape_miss(f->shapes, hash);
     uint32_t epoch = f->epoch;
     f->n_ent = 0;
@@ -1377,4 +1380,10 @@ void es_flatten(es_flattener *f, proto_node *tree, jsonw *w)
         if (k->name_key >= 0)
             write_names(f, w, k, (int32_t)i);
     }
+}
+
+void es_flatten_shape_counts(const es_flattener *f, uint64_t *remembered, uint64_t *walked)
+{
+    *remembered = f->remembered;
+    *walked = f->walked;
 }

@@ -52,4 +52,8 @@ void es_flatten_split(es_flattener *f, es_frame_map *map, const es_frame_ref *re
 /* Writes the fields of tree as members of the object w is in. */
 void es_flatten(es_flattener *f, struct _proto_node *tree, jsonw *w);
 
+/* Frames whose tree shape was remembered (their walk skipped, shape.h) and
+ * frames walked. */
+void es_flatten_shape_counts(const es_flattener *f, uint64_t *remembered, uint64_t *walked);
+
 #endif

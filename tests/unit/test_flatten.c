@@ -344,6 +344,107 @@ static void test_repeat_single_source(void)
     run_clear(&r);
 }
 
+static uint64_t remembered(run *r)
+{
+    uint64_t hits, walked;
+    es_flatten_shape_counts(r->f, &hits, &walked);
+    return hits;
+}
+
+/* Frames of one tree shape: from the third on the walk is remembered, and
+ * every document carries its own frame's values. */
+static void test_shape_values(void)
+{
+    run r;
+    run_init(&r, ES_NAMES_DOTTED, NULL);
+    for (guint32 i = 0; i < 6; i++) {
+        frame fr;
+        frame_init(&fr);
+        proto_tree *t = add_proto(&fr, top(&fr), "ip", 12, 8);
+        add_uint(&fr, t, "ip.ttl", 8, 1, 60 + i);
+        add_uint(&fr, t, "ip.proto", 9, 1, i % 2 ? 17 : 6);
+        char *want = g_strdup_printf("{\"ip.ttl\":%u,\"ip.proto\":%u,\"ip.proto.name\":\"%s\"}", 60 + i,
+                                     i % 2 ? 17 : 6, i % 2 ? "UDP" : "TCP");
+        assert_doc(&r, &fr, want);
+        g_free(want);
+        frame_clear(&fr);
+    }
+    g_assert_cmpuint(remembered(&r), ==, 4);
+    run_clear(&r);
+}
+
+/* A remembered shape whose comparisons come out otherwise (ip.addr no
+ * longer repeating ip.dst) is walked again, and back. */
+static void test_shape_checks(void)
+{
+    guint32 dst, other = g_htonl(0x0a000001);
+    memcpy(&dst, packet + 16, 4);
+    static const char folded[] = "{\"ip.src\":\"192.0.2.1\",\"ip.dst\":\"198.51.100.7\"}";
+    static const char kept[] = "{\"ip.src\":\"192.0.2.1\",\"ip.dst\":\"198.51.100.7\",\"ip.addr\":\"10.0.0.1\"}";
+    const guint32 seconds[] = {dst, dst, dst, dst, other, dst, other, other, other};
+    run r;
+    run_init(&r, ES_NAMES_DOTTED, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(seconds); i++) {
+        char *doc = ip_pair_doc(&r, seconds[i]);
+        g_assert_cmpstr(doc, ==, seconds[i] == dst ? folded : kept);
+        g_free(doc);
+    }
+    g_assert_cmpuint(remembered(&r), >=, 3);
+    run_clear(&r);
+}
+
+/* eth.dst and eth.src, each with eth.addr under it (under: folded into a
+ * copy_to) or beside it (the same fields in the same order: kept). */
+static char *eth_doc(run *r, bool under)
+{
+    frame fr;
+    frame_init(&fr);
+    proto_tree *t = add_proto(&fr, top(&fr), "eth", 0, 14);
+    for (int at = 0; at <= 6; at += 6) {
+        proto_item *pi = proto_tree_add_ether(t, hf_id(at ? "eth.src" : "eth.dst"), fr.tvb, at, 6, packet + at);
+        proto_tree *sub = under ? proto_item_add_subtree(pi, ett_test) : t;
+        proto_tree_add_ether(sub, hf_id("eth.addr"), fr.tvb, at, 6, packet + at);
+    }
+    char *doc = flatten(r, &fr);
+    frame_clear(&fr);
+    return doc;
+}
+
+/* Trees of the same fields in the same order but nested otherwise, or
+ * flagged otherwise, are other shapes. */
+static void test_shape_structure(void)
+{
+    static const char folded[] = "{\"eth.dst\":\"00:00:00:00:00:00\",\"eth.src\":\"aa:bb:cc:dd:ee:ff\"}";
+    static const char kept[] = "{\"eth.dst\":\"00:00:00:00:00:00\",\"eth.addr\":[\"00:00:00:00:00:00\","
+                               "\"aa:bb:cc:dd:ee:ff\"],\"eth.src\":\"aa:bb:cc:dd:ee:ff\"}";
+    const bool under[] = {true, true, true, true, false, false, false, true, false};
+    run r;
+    run_init(&r, ES_NAMES_DOTTED, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(under); i++) {
+        char *doc = eth_doc(&r, under[i]);
+        g_assert_cmpstr(doc, ==, under[i] ? folded : kept);
+        g_free(doc);
+    }
+    g_assert_cmpuint(remembered(&r), >=, 3);
+    for (int hidden = 1; hidden >= 0; hidden--) { /* hidden first: the copies are learned */
+        for (int i = 0; i < 3; i++) {
+            frame fr;
+            frame_init(&fr);
+            proto_tree *t = add_proto(&fr, top(&fr), "ip", 12, 8);
+            add_ipv4(&fr, t, "ip.dst", 16);
+            proto_item *pi = add_ipv4(&fr, t, "ip.addr", 16);
+            if (hidden)
+                proto_item_set_hidden(pi);
+            add_ipv4(&fr, t, "ip.src", 12);
+            proto_item_set_hidden(add_ipv4(&fr, t, "ip.addr", 12));
+            assert_doc(&r, &fr, hidden ? "{\"ip.dst\":\"198.51.100.7\",\"ip.src\":\"192.0.2.1\"}" : "{\"ip.dst\":\"198.51.100.7\",\"ip.addr\":\"198.51.100.7\","
+                                                                                                    "\"ip.src\":\"192.0.2.1\"}");
+            frame_clear(&fr);
+        }
+    }
+    run_clear(&r);
+}
+
 /* eth.src with a generated text field over its bytes (eth.src_resolved). */
 static char *resolved_doc(run *r, bool generated)
 {
@@ -729,6 +830,9 @@ int main(int argc, char **argv)
     g_test_add_func("/flatten/repeat/copy-to", test_repeat_copy_to);
     g_test_add_func("/flatten/repeat/single-source", test_repeat_single_source);
     g_test_add_func("/flatten/repeat/renderings", test_renderings);
+    g_test_add_func("/flatten/shape/values", test_shape_values);
+    g_test_add_func("/flatten/shape/checks", test_shape_checks);
+    g_test_add_func("/flatten/shape/structure", test_shape_structure);
     g_test_add_func("/flatten/value-names", test_value_names);
     g_test_add_func("/flatten/value-names-frames", test_value_names_frames);
     g_test_add_func("/flatten/value-name-keys", test_value_name_keys);
