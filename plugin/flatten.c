@@ -858,9 +858,10 @@ static void grow_nodes(es_flattener *f)
     f->sig = g_renew(es_shape_sig, f->sig, f->cap_nodes);
 }
 
-#define SIG_LAST 1u /* the last of its siblings */
-#define SIG_KIDS 2u /* has children */
-#define SIG_FLAGS(fi) (FI_GET_FLAG(fi, FI_GENERATED | FI_HIDDEN) << 2)
+/* A node's signature bits: its depth (a tree in preorder is its nodes and
+ * their depths) and its flags. */
+#define SIG_DEPTH 0x3fffffffu
+#define SIG_FLAGS(fi) (FI_GET_FLAG(fi, FI_GENERATED | FI_HIDDEN) << 30)
 
 /* Lists the nodes under root in preorder (f->nodes, f->sig, f->n_nodes);
  * returns the hash of their signatures.  Every frame's: no recursion, the
@@ -871,6 +872,7 @@ static __attribute__((noinline)) uint64_t collect(es_flattener *f, proto_node *r
     size_t n = 0, cap = f->cap_nodes;
     field_info **nodes = f->nodes;
     es_shape_sig *sig = f->sig;
+    uint32_t depth = 0;
     for (proto_node *c = root->first_child; c;) {
         if (G_UNLIKELY(n == cap)) {
             grow_nodes(f);
@@ -879,17 +881,16 @@ static __attribute__((noinline)) uint64_t collect(es_flattener *f, proto_node *r
             sig = f->sig;
         }
         field_info *fi = PNODE_FINFO(c);
-        proto_node *kid = c->first_child;
-        uint32_t bits = SIG_FLAGS(fi) | (c->next ? 0 : SIG_LAST);
-        sig[n].field = fi ? fi->hfinfo->id : -1;
-        sig[n].bits = kid ? bits | SIG_KIDS : bits;
+        sig[n].field = G_LIKELY(fi) ? fi->hfinfo->id : -1;
+        sig[n].bits = SIG_FLAGS(fi) | (depth & SIG_DEPTH);
         hash = es_shape_mix(hash, &sig[n]);
         nodes[n++] = fi;
-        if (kid) {
-            c = kid;
+        if (c->first_child) {
+            c = c->first_child;
+            depth++;
             continue;
         }
-        while (!c->next && c->parent != root)
+        for (; !c->next && c->parent != root; depth--)
             c = c->parent;
         c = c->next;
     }
@@ -897,25 +898,23 @@ static __attribute__((noinline)) uint64_t collect(es_flattener *f, proto_node *r
     return hash;
 }
 
-/* f->end from the signatures' bits, for the walk. */
+/* f->end from the signatures' depths, for the walk: a subtree ends at the
+ * next node no deeper than its root. */
 static void find_ends(es_flattener *f)
 {
     f->end = g_renew(int32_t, f->end, MAX(f->cap_nodes, 1));
-    GArray *stack = f->open;
-    for (int32_t i = 0; i < (int32_t)f->n_nodes; i++) {
-        uint32_t bits = f->sig[i].bits;
-        if (bits & SIG_KIDS) {
-            g_array_append_val(stack, i); /* its children follow */
-            continue;
+    GArray *open = f->open;
+    g_array_set_size(open, 0);
+    for (int32_t i = 0; i <= (int32_t)f->n_nodes; i++) {
+        uint32_t depth = i < (int32_t)f->n_nodes ? f->sig[i].bits & SIG_DEPTH : 0;
+        while (open->len) {
+            int32_t top = g_array_index(open, int32_t, open->len - 1);
+            if ((f->sig[top].bits & SIG_DEPTH) < depth)
+                break;
+            f->end[top] = i;
+            g_array_set_size(open, open->len - 1);
         }
-        f->end[i] = i + 1;
-        /* a last sibling closes its parent, which may be a last sibling too */
-        while ((bits & SIG_LAST) && stack->len) {
-            int32_t p = g_array_index(stack, int32_t, stack->len - 1);
-            g_array_set_size(stack, stack->len - 1);
-            f->end[p] = i + 1;
-            bits = f->sig[p].bits;
-        }
+        g_array_append_val(open, i);
     }
 }
 

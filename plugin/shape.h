@@ -23,9 +23,10 @@
  * found (the caller moves to a new epoch whenever what its walk decides for
  * a shape may have changed).
  *
- * Bounded: ES_SHAPE_SLOTS shapes of at most ES_SHAPE_MAX_NODES nodes; a new
- * shape replaces the one in its slot.  A shape is stored the second time in a
- * row its slot misses it, so frames of a shape seen once cost no copy.
+ * Bounded: ES_SHAPE_SLOTS shapes (two ways a set) of at most
+ * ES_SHAPE_MAX_NODES nodes; a new shape replaces the least recently used of
+ * its set.  A shape is stored once its set has missed it twice (among its
+ * last two misses), so frames of a shape seen once cost no copy.
  *
  * Plain C + glib.
  *
@@ -91,11 +92,11 @@ const es_shape *es_shape_find(es_shape_cache *c, uint64_t hash, uint32_t epoch, 
                               size_t n);
 
 /* After a miss: whether a shape of this hash should be stored once walked
- * (its slot missed it the last time too). */
+ * (its set missed it one of the last two times too). */
 bool es_shape_miss(es_shape_cache *c, uint64_t hash);
 
 /* Stores a copy of the shape (nodes sig, its entries and checks) under hash
- * and epoch in hash's slot, replacing what was there.  False (nothing
+ * and epoch in hash's set, replacing its least recently used shape.  False (nothing
  * stored) if it has more than ES_SHAPE_MAX_NODES nodes. */
 bool es_shape_store(es_shape_cache *c, uint64_t hash, uint32_t epoch, const es_shape_sig *sig, size_t n,
                     const es_shape_entry *entries, size_t n_entries, const es_shape_check *checks,

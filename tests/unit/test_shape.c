@@ -32,6 +32,11 @@ static void test_store_on_second_miss(void)
     g_assert_false(es_shape_miss(c, h)); /* seen once: not worth a copy */
     g_assert_null(es_shape_find(c, h, 1, sig, 3));
     g_assert_true(es_shape_miss(c, h));
+    /* a shape missed again after another one (of its set or not) */
+    es_shape_sig other[3];
+    uint64_t ho = make_sig(other, 3, 20);
+    g_assert_false(es_shape_miss(c, ho));
+    g_assert_true(es_shape_miss(c, h));
     g_assert_true(es_shape_store(c, h, 1, sig, 3, entries, 2, checks, 1));
     const es_shape *s = es_shape_find(c, h, 1, sig, 3);
     g_assert_nonnull(s);
@@ -64,31 +69,27 @@ static void test_find_compares(void)
     es_shape_cache_free(c);
 }
 
-/* A slot holds one shape: the next stored in it replaces it; shapes past
- * the bounds are not stored. */
+/* At most ES_SHAPE_SLOTS shapes are kept, the least recently used go
+ * first (a shape found after every store stays), and shapes past the
+ * bounds are not stored. */
 static void test_bounds(void)
 {
-    es_shape_sig a[2], *big = g_new(es_shape_sig, ES_SHAPE_MAX_NODES + 1);
-    uint64_t ha = make_sig(a, 2, 1);
+    enum { MANY = 4 * ES_SHAPE_SLOTS };
+    es_shape_sig a[2], many[MANY][2], *big = g_new(es_shape_sig, ES_SHAPE_MAX_NODES + 1);
+    uint64_t ha = make_sig(a, 2, 1), hashes[MANY];
     es_shape_cache *c = es_shape_cache_new();
     g_assert_true(es_shape_store(c, ha, 1, a, 2, entries, 2, NULL, 0));
-    g_assert_nonnull(es_shape_find(c, ha, 1, a, 2));
-    /* another shape in the same slot */
-    for (int32_t first = 100;; first++) {
-        es_shape_sig b[2];
-        uint64_t hb = make_sig(b, 2, first);
-        es_shape_cache *probe = es_shape_cache_new();
-        es_shape_store(probe, ha, 1, a, 2, entries, 2, NULL, 0);
-        es_shape_store(probe, hb, 1, b, 2, entries, 2, NULL, 0);
-        bool same_slot = es_shape_find(probe, ha, 1, a, 2) == NULL;
-        es_shape_cache_free(probe);
-        if (!same_slot)
-            continue;
-        g_assert_true(es_shape_store(c, hb, 1, b, 2, entries, 1, NULL, 0));
-        g_assert_null(es_shape_find(c, ha, 1, a, 2));
-        g_assert_nonnull(es_shape_find(c, hb, 1, b, 2));
-        break;
+    for (int i = 0; i < MANY; i++) {
+        hashes[i] = make_sig(many[i], 2, 1000 + 10 * i);
+        g_assert_true(es_shape_store(c, hashes[i], 1, many[i], 2, entries, 1, NULL, 0));
+        g_assert_nonnull(es_shape_find(c, hashes[i], 1, many[i], 2));
+        g_assert_nonnull(es_shape_find(c, ha, 1, a, 2));
     }
+    unsigned kept = 0;
+    for (int i = 0; i < MANY; i++)
+        kept += es_shape_find(c, hashes[i], 1, many[i], 2) != NULL;
+    g_assert_cmpuint(kept, <, ES_SHAPE_SLOTS);
+    g_assert_cmpuint(kept, >, ES_SHAPE_SLOTS / 4);
     uint64_t hbig = make_sig(big, ES_SHAPE_MAX_NODES + 1, 1);
     g_assert_false(es_shape_store(c, hbig, 1, big, ES_SHAPE_MAX_NODES + 1, entries, 2, NULL, 0));
     g_assert_null(es_shape_find(c, hbig, 1, big, ES_SHAPE_MAX_NODES + 1));
