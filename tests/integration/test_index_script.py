@@ -271,6 +271,27 @@ def test_interrupt_ends_the_runs_and_reports(cluster, wrapper):
     assert f"stopped; {3 - files['indexed']} files not indexed (run again to continue)" in err, err
 
 
+def test_interrupt_while_tshark_starts(cluster, wrapper):
+    """Ctrl-C before the plugin can take it (tshark still registering its
+    dissectors: it dies of the signal, with no summary): an interruption,
+    status 130, the file left to run again, not a failed file."""
+    name = "it-index-interrupt-start"
+    cluster.delete(name)
+    d = readable_copy(wrapper.parent, "interrupt-start", {"0.pcapng": (SHARED / "bench" / "dns.pcapng").read_bytes()})
+    proc = subprocess.Popen([str(SCRIPT), "--tshark", str(wrapper), "--node", cluster.url, "-j", "1",
+                             "-X", f"es.index={name}", str(d)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while subprocess.run(["pgrep", "-f", f"{d}/0.pcapng"], capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline and proc.poll() is None, "tshark never started"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)  # the script's tshark is starting
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "failed" not in err, err
+    assert "stopped; 1 files not indexed (run again to continue)" in err, err
+
+
 def test_installed_script_finds_its_module(workdir):
     """Installed as CMake installs it (bin/ and share/wireshark-es/), the
     script runs from anywhere.  Only the tools' component: the plugin's
