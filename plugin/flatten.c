@@ -107,6 +107,7 @@ struct es_flattener {
     es_shape_cache *shapes;
     uint32_t epoch;              /* moves on when a shape's walk may decide otherwise */
     GArray *checks;              /* of es_shape_check: the walk's comparisons this frame */
+    bool noting;                 /* the walk notes them: its shape may be stored */
     GArray *open;                /* of int32_t: find_ends()'s parents */
     uint64_t remembered, walked; /* frames */
 
@@ -594,8 +595,10 @@ static void next_generation(es_flattener *f)
  * its result. */
 static bool noted(es_flattener *f, uint32_t kind, int32_t a, int32_t b, bool result)
 {
-    es_shape_check c = {kind, a, b, result};
-    g_array_append_val(f->checks, c);
+    if (f->noting) {
+        es_shape_check c = {kind, a, b, result};
+        g_array_append_val(f->checks, c);
+    }
     return result;
 }
 
@@ -856,6 +859,7 @@ static void grow_nodes(es_flattener *f)
     f->cap_nodes = f->cap_nodes ? f->cap_nodes * 2 : 1024;
     f->nodes = g_renew(field_info *, f->nodes, f->cap_nodes);
     f->sig = g_renew(es_shape_sig, f->sig, f->cap_nodes);
+    f->end = g_renew(int32_t, f->end, f->cap_nodes);
 }
 
 /* A node's signature bits: its depth (a tree in preorder is its nodes and
@@ -902,7 +906,6 @@ static __attribute__((noinline)) uint64_t collect(es_flattener *f, proto_node *r
  * next node no deeper than its root. */
 static void find_ends(es_flattener *f)
 {
-    f->end = g_renew(int32_t, f->end, MAX(f->cap_nodes, 1));
     GArray *open = f->open;
     g_array_set_size(open, 0);
     for (int32_t i = 0; i <= (int32_t)f->n_nodes; i++) {
@@ -959,6 +962,7 @@ static void walk_frame(es_flattener *f, uint64_t hash)
     f->n_ent = 0;
     next_generation(f);
     g_array_set_size(f->checks, 0);
+    f->noting = wanted;
     find_ends(f);
     walk(f, -1, 0, (int32_t)f->n_nodes);
     if (G_UNLIKELY(f->candidates->len)) {
